@@ -1,0 +1,29 @@
+// A block of memory owned by one or more tensors (shared through std::shared_ptr). CPU memory
+// is 64-byte aligned and uninitialised; CUDA storage arrives with the CUDA backend.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "engine/device.h"
+
+namespace engine {
+
+class Storage {
+ public:
+  Storage(std::size_t nbytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  std::size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t nbytes_ = 0;
+  Device device_;
+};
+
+}  // namespace engine
