@@ -15,6 +15,7 @@
 
 #include "data/error.h"
 #include "data/file_io.h"
+#include "data/stb_probe.h"
 
 namespace data {
 
@@ -31,13 +32,12 @@ int checked_length(std::span<const std::uint8_t> bytes, const std::string& name)
 }
 
 ImageSize checked_info(std::span<const std::uint8_t> bytes, const std::string& name) {
-  int length = checked_length(bytes, name);
-  int w = 0, h = 0, channels = 0;
-  if (!stbi_info_from_memory(bytes.data(), length, &w, &h, &channels)) {
-    const char* reason = stbi_failure_reason();
-    throw DataError(name, std::string("not a readable image (JPEG/PNG/BMP/GIF/TGA): ") +
-                              (reason ? reason : "unknown format"));
-  }
+  detail::StbProbe probe = detail::stb_probe(bytes.data(), checked_length(bytes, name));
+  if (!probe.ok)
+    throw DataError(name, std::string("not a readable image: ") +
+                              (probe.format == std::string("unknown") ? "" : std::string(probe.format) + " header rejected: ") +
+                              (probe.reason ? probe.reason : "unknown reason"));
+  int w = probe.width, h = probe.height;
   if (w <= 0 || h <= 0) throw DataError(name, "image has zero size (" + std::to_string(w) + "x" + std::to_string(h) + ")");
   if (static_cast<std::int64_t>(w) * h > kMaxImagePixels)
     throw DataError(name, "image too large (" + std::to_string(w) + "x" + std::to_string(h) + " pixels)");
@@ -96,8 +96,7 @@ ImageSize read_image_size(const std::string& path) {
     std::vector<std::uint8_t> head(256 * 1024);
     in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
     head.resize(static_cast<std::size_t>(in.gcount()));
-    int w = 0, h = 0, c = 0;
-    if (!head.empty() && stbi_info_from_memory(head.data(), static_cast<int>(head.size()), &w, &h, &c))
+    if (!head.empty() && detail::stb_probe(head.data(), static_cast<int>(head.size())).ok)
       return checked_info(head, path);
   }
   return checked_info(read_file_bytes(path), path);

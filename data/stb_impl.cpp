@@ -7,3 +7,39 @@
 #define STBI_WRITE_NO_STDIO
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
+
+#include "data/stb_probe.h"
+
+namespace data::detail {
+
+// stbi_info_from_memory tries every format and leaves only the last one's failure reason
+// ("unknown image type"); probing the format first keeps the real reason ("0-pixel image").
+StbProbe stb_probe(const unsigned char* bytes, int length) {
+  using Test = int (*)(stbi__context*);
+  using Info = int (*)(stbi__context*, int*, int*, int*);
+  struct Format {
+    const char* name;
+    Test test;
+    Info info;
+  };
+  static const Format formats[] = {{"JPEG", stbi__jpeg_test, stbi__jpeg_info},
+                                   {"PNG", stbi__png_test, stbi__png_info},
+                                   {"BMP", stbi__bmp_test, stbi__bmp_info},
+                                   {"GIF", stbi__gif_test, stbi__gif_info}};
+  StbProbe probe;
+  for (const Format& f : formats) {
+    stbi__context s;
+    stbi__start_mem(&s, bytes, length);
+    if (!f.test(&s)) continue;
+    probe.format = f.name;
+    stbi__start_mem(&s, bytes, length);
+    probe.ok = f.info(&s, &probe.width, &probe.height, &probe.channels) != 0;
+    if (!probe.ok) probe.reason = stbi_failure_reason();
+    return probe;
+  }
+  probe.ok = stbi_info_from_memory(bytes, length, &probe.width, &probe.height, &probe.channels) != 0;
+  if (!probe.ok) probe.reason = "unknown image format (expected JPEG, PNG, BMP, GIF, TGA, PSD, PNM, HDR)";
+  return probe;
+}
+
+}  // namespace data::detail

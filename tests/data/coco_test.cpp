@@ -226,7 +226,7 @@ TEST(VocToCoco, MatchesTheLiteratureJson) {
   // The literature's file for these annotations, written out by hand.
   json want = json::parse(R"({
     "info": {"year": 2020}, "licenses": [{"id": 1, "name": "none", "url": "none"}],
-    "categories": [])" + [] {
+    "categories": [)" + [] {
     std::string s;
     for (const auto& c : voc_coco_categories())
       s += (s.empty() ? "" : ",") + std::string("{\"id\":") + std::to_string(c.id) + ",\"name\":\"" + c.name +
