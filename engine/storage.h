@@ -1,5 +1,5 @@
 // A block of memory owned by one or more tensors (shared through std::shared_ptr). CPU memory
-// is 64-byte aligned and uninitialised; CUDA storage arrives with the CUDA backend.
+// comes from the caching HostAllocator, 64-byte aligned and uninitialised; CUDA comes later.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +23,7 @@ class Storage {
  private:
   void* data_ = nullptr;
   std::size_t nbytes_ = 0;
+  std::size_t allocated_ = 0;  // the allocator's rounded size
   Device device_;
 };
 
