@@ -23,6 +23,11 @@ test: build
 bench: build
 	@$(BUILD_DIR)/bench/engine_bench --benchmark_counters_tabular=true
 
+# The main job: ./train_dreambox shapes (the program arrives with issue 7).
+run: build
+	@if [ -x ./train_dreambox ]; then ./train_dreambox shapes; \
+	else echo "run: ./train_dreambox is not built yet (issue 7); the engine and its tests are ready: make test"; exit 1; fi
+
 clean:
 	rm -rf $(BUILD_DIR)
 
