@@ -15,6 +15,7 @@
 
 #include "data/error.h"
 #include "data/file_io.h"
+#include "data/jpeg_guard.h"
 #include "data/stb_probe.h"
 
 namespace data {
@@ -32,6 +33,7 @@ int checked_length(std::span<const std::uint8_t> bytes, const std::string& name)
 }
 
 ImageSize checked_info(std::span<const std::uint8_t> bytes, const std::string& name) {
+  if (std::string problem = detail::check_jpeg_huffman_tables(bytes); !problem.empty()) throw DataError(name, problem);
   detail::StbProbe probe = detail::stb_probe(bytes.data(), checked_length(bytes, name));
   if (!probe.ok)
     throw DataError(name, std::string("not a readable image: ") +

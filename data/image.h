@@ -1,5 +1,5 @@
-// 8-bit RGB images and their file formats: JPEG/PNG (and anything else stb_image reads) in,
-// PNG/JPEG out. Grey, grey+alpha and RGBA inputs are converted to RGB (alpha is dropped).
+// 8-bit RGB images and their file formats: JPEG/PNG in (stb_image), PNG/JPEG out
+// (stb_image_write). Grey, grey+alpha and RGBA inputs are converted to RGB (alpha is dropped).
 #pragma once
 
 #include <cstdint>

@@ -6,7 +6,7 @@ namespace data::detail {
 
 struct StbProbe {
   bool ok = false;
-  const char* format = "unknown";  // JPEG, PNG, BMP, GIF or unknown (then stb's generic probe)
+  const char* format = "unknown";  // JPEG, PNG or unknown
   const char* reason = nullptr;    // stb's reason when !ok
   int width = 0, height = 0, channels = 0;
 };

@@ -147,6 +147,27 @@ TEST(ImageBadInput, HugeHeaderIsRefusedBeforeAllocating) {
   EXPECT_DATA_ERROR(decode_image(png, "huge.png"), "huge.png", "too large");
 }
 
+TEST(ImageBadInput, HostileJpegHuffmanTableIsRefused) {
+  // A DHT segment claiming 16 x 255 codes overflows stb_image 2.27's tables (found by fuzzing).
+  auto jpg = encode_jpeg(gradient(16, 16));
+  std::size_t dht = 0;
+  for (std::size_t i = 2; i + 1 < jpg.size(); ++i)
+    if (jpg[i] == 0xFF && jpg[i + 1] == 0xC4) {
+      dht = i;
+      break;
+    }
+  ASSERT_GT(dht, 0u);
+  for (std::size_t k = 0; k < 16; ++k) jpg[dht + 5 + k] = 255;
+  EXPECT_DATA_ERROR(decode_image(jpg, "evil.jpg"), "evil.jpg", "corrupt JPEG: Huffman table with 4080 codes");
+}
+
+TEST(ImageBadInput, OtherFormatsAreNamedAsUnsupported) {
+  std::vector<std::uint8_t> bmp = {'B', 'M', 0x3A, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0x28, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 24, 0};
+  EXPECT_DATA_ERROR(decode_image(bmp, "a.bmp"), "a.bmp", "unknown image format (expected JPEG or PNG)");
+  std::vector<std::uint8_t> gif = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0, 0, 0};
+  EXPECT_DATA_ERROR(decode_image(gif, "a.gif"), "a.gif", "unknown image format");
+}
+
 TEST(ImageBadInput, UnknownSaveExtension) {
   test::TempDir dir;
   EXPECT_DATA_ERROR(save_image(gradient(4, 4), dir.file("x.gif")), "x.gif", "unknown image extension");
