@@ -5,8 +5,11 @@
 namespace data::detail {
 
 std::string check_jpeg_huffman_tables(std::span<const std::uint8_t> b) {
-  if (b.size() < 2 || b[0] != 0xFF || b[1] != 0xD8) return {};
-  for (std::size_t i = 2; i + 3 < b.size(); ++i) {
+  // stb takes a file as JPEG when it starts with FF, any number of FF fill bytes, then D8 (SOI).
+  std::size_t start = 0;
+  while (start < b.size() && b[start] == 0xFF) ++start;
+  if (start == 0 || start >= b.size() || b[start] != 0xD8) return {};
+  for (std::size_t i = start; i + 3 < b.size(); ++i) {
     if (b[i] != 0xFF || b[i + 1] != 0xC4) continue;
     std::size_t length = (static_cast<std::size_t>(b[i + 2]) << 8) | b[i + 3];  // includes itself
     std::size_t p = i + 4, end = i + 2 + length;

@@ -159,6 +159,9 @@ TEST(ImageBadInput, HostileJpegHuffmanTableIsRefused) {
   ASSERT_GT(dht, 0u);
   for (std::size_t k = 0; k < 16; ++k) jpg[dht + 5 + k] = 255;
   EXPECT_DATA_ERROR(decode_image(jpg, "evil.jpg"), "evil.jpg", "corrupt JPEG: Huffman table with 4080 codes");
+  // stb skips FF fill bytes before the SOI marker, so must the guard.
+  jpg.insert(jpg.begin(), {0xFF, 0xFF});
+  EXPECT_DATA_ERROR(decode_image(jpg, "fill.jpg"), "fill.jpg", "corrupt JPEG: Huffman table");
 }
 
 TEST(ImageBadInput, OtherFormatsAreNamedAsUnsupported) {
