@@ -13,10 +13,11 @@ std::string check_jpeg_huffman_tables(std::span<const std::uint8_t> b) {
     if (b[i] != 0xFF || b[i + 1] != 0xC4) continue;
     std::size_t length = (static_cast<std::size_t>(b[i + 2]) << 8) | b[i + 3];  // includes itself
     std::size_t p = i + 4, end = i + 2 + length;
-    // Tables follow each other: class/id byte, 16 counts, then sum(counts) symbol bytes.
-    while (p < end && p + 17 <= b.size()) {
+    // Tables follow each other: class/id byte, 16 counts, then sum(counts) symbol bytes. Bytes
+    // past the end of the file count as 0, as stb reads them.
+    while (p < end && p < b.size()) {
       std::size_t codes = 0;
-      for (std::size_t k = 1; k <= 16; ++k) codes += b[p + k];
+      for (std::size_t k = 1; k <= 16 && p + k < b.size(); ++k) codes += b[p + k];
       if (codes > 256) return "corrupt JPEG: Huffman table with " + std::to_string(codes) + " codes (at most 256)";
       p += 17 + codes;
     }

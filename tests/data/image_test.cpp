@@ -162,6 +162,9 @@ TEST(ImageBadInput, HostileJpegHuffmanTableIsRefused) {
   // stb skips FF fill bytes before the SOI marker, so must the guard.
   jpg.insert(jpg.begin(), {0xFF, 0xFF});
   EXPECT_DATA_ERROR(decode_image(jpg, "fill.jpg"), "fill.jpg", "corrupt JPEG: Huffman table");
+  // A file that ends inside the counts: stb reads the missing bytes as 0, so must the guard.
+  std::vector<std::uint8_t> cut(jpg.begin(), jpg.begin() + static_cast<std::ptrdiff_t>(dht + 2 + 5 + 10));
+  EXPECT_DATA_ERROR(decode_image(cut, "cut.jpg"), "cut.jpg", "corrupt JPEG: Huffman table with 2550 codes");
 }
 
 TEST(ImageBadInput, OtherFormatsAreNamedAsUnsupported) {
