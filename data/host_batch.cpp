@@ -21,7 +21,8 @@ Augmentation draw_augmentation(const TransformConfig& config, std::uint64_t seed
 }
 
 HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indices, const std::vector<Image>& images,
-                     const TransformConfig& config, std::uint64_t seed, std::uint64_t epoch) {
+                     const TransformConfig& config, std::uint64_t seed, std::uint64_t epoch,
+                     std::vector<float> storage) {
   if (images.size() != indices.size()) throw std::invalid_argument("make_batch: one image per index expected");
   if (config.size_divisor <= 0) throw std::invalid_argument("make_batch: size_divisor must be positive");
   HostBatch batch;
@@ -61,6 +62,7 @@ HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indice
     batch.targets.push_back(std::move(target));
   }
   const std::size_t per_image = 3 * static_cast<std::size_t>(batch.height) * batch.width;
+  batch.images = std::move(storage);  // every element is written below (pixels or padding)
   batch.images.resize(per_image * indices.size());
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const ImageMeta& m = batch.metas[i];
@@ -71,7 +73,7 @@ HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indice
 }
 
 HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indices, const TransformConfig& config,
-                     std::uint64_t seed, std::uint64_t epoch) {
+                     std::uint64_t seed, std::uint64_t epoch, std::vector<float> storage) {
   std::vector<Image> images;
   images.reserve(indices.size());
   for (std::size_t index : indices) {
@@ -79,7 +81,7 @@ HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indice
       throw std::out_of_range("make_batch: index " + std::to_string(index) + " outside the data set");
     images.push_back(load_image(dataset.image_path(dataset.images[index])));
   }
-  return make_batch(dataset, indices, images, config, seed, epoch);
+  return make_batch(dataset, indices, images, config, seed, epoch, std::move(storage));
 }
 
 }  // namespace data

@@ -39,13 +39,16 @@ Augmentation draw_augmentation(const TransformConfig& config, std::uint64_t seed
                                std::size_t index);
 
 // Decodes and transforms the images at `indices` and collates them (the loader's unit of work).
+// `storage` is an optional buffer to reuse for HostBatch::images: fresh multi-megabyte buffers
+// cost page faults that, on some machines, take longer than decoding (see Loader::recycle).
 HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indices,
-                     const TransformConfig& config, std::uint64_t seed, std::uint64_t epoch);
+                     const TransformConfig& config, std::uint64_t seed, std::uint64_t epoch,
+                     std::vector<float> storage = {});
 
 // The same from already decoded images (e.g. generated in memory); images[i] is dataset
 // image indices[i].
 HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indices,
                      const std::vector<Image>& images, const TransformConfig& config, std::uint64_t seed,
-                     std::uint64_t epoch);
+                     std::uint64_t epoch, std::vector<float> storage = {});
 
 }  // namespace data

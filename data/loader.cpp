@@ -73,12 +73,17 @@ void Loader::worker_loop() {
     std::size_t job = next_job_++;
     std::uint64_t generation = generation_, epoch = epoch_;
     std::vector<std::size_t> indices = batch_indices(job);
+    std::vector<float> storage;
+    if (!spare_buffers_.empty()) {
+      storage = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+    }
     lock.unlock();
 
     Slot slot;
     auto t0 = std::chrono::steady_clock::now();
     try {
-      slot.batch = make_batch(dataset_, indices, config_.transform, config_.seed, epoch);
+      slot.batch = make_batch(dataset_, indices, config_.transform, config_.seed, epoch, std::move(storage));
     } catch (...) {
       slot.error = std::current_exception();
     }
@@ -108,6 +113,14 @@ std::optional<HostBatch> Loader::next() {
   work_cv_.notify_all();  // the window moved
   if (slot.error) std::rethrow_exception(slot.error);
   return std::move(slot.batch);
+}
+
+void Loader::recycle(HostBatch&& batch) {
+  if (batch.images.capacity() == 0) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Enough for every batch that can be in flight; more would only hold memory.
+  if (spare_buffers_.size() < static_cast<std::size_t>(config_.prefetch_batches + config_.num_workers))
+    spare_buffers_.push_back(std::move(batch.images));
 }
 
 LoaderStats Loader::stats() const {

@@ -190,6 +190,29 @@ TEST_F(SmallSet, DropLastAndRestartMidEpoch) {
   EXPECT_EQ(n, 2);
 }
 
+TEST_F(SmallSet, RecycledBuffersAreReusedAndGiveTheSameBatches) {
+  LoaderConfig cfg;
+  cfg.batch_size = 2;
+  cfg.num_workers = 1;
+  cfg.prefetch_batches = 1;
+  cfg.seed = 4;
+  cfg.transform = TransformConfig::test(32, 1000);  // every batch is [2, 3, 32, 64]
+  auto plain = run_epoch(ds, cfg, 0);
+  Loader loader(ds, cfg);
+  loader.start_epoch(0);
+  std::set<const float*> recycled;
+  int reused = 0;
+  for (std::size_t k = 0; auto b = loader.next(); ++k) {
+    ASSERT_LT(k, plain.size());
+    EXPECT_EQ(b->images, plain[k].images);
+    EXPECT_EQ(b->metas[0].index, plain[k].metas[0].index);
+    reused += recycled.count(b->images.data()) > 0;
+    recycled.insert(b->images.data());
+    loader.recycle(std::move(*b));
+  }
+  EXPECT_GE(reused, 2);  // 5 batches, at most 2 buffers in flight
+}
+
 TEST_F(SmallSet, CorruptImageErrorReachesTheConsumer) {
   std::string bad = dir.write("im3.png", "not a png");
   LoaderConfig cfg;
