@@ -103,7 +103,7 @@ void check_inplace(const Tensor& t, const char* op) {
 }
 }  // namespace
 
-Tensor& Tensor::copy_(const Tensor& src) {
+const Tensor& Tensor::copy_(const Tensor& src) const {
   check_inplace(*this, "copy_");
   ENGINE_CHECK(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), "copy_: source ", src.str(),
                " cannot be broadcast to the destination ", str());
@@ -111,7 +111,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return *this;
 }
 
-Tensor& Tensor::fill_(double value) {
+const Tensor& Tensor::fill_(double value) const {
   check_inplace(*this, "fill_");
   kernels::cpu::fill(*this, value);
   return *this;

@@ -95,10 +95,11 @@ class Tensor {
   Tensor to(DType dtype) const;
   Tensor to(Device device) const;
 
-  // ---- in-place (refused on tensors that require grad while grad mode is on)
-  Tensor& copy_(const Tensor& src);  // src broadcast to this shape, any dtype
-  Tensor& fill_(double value);
-  Tensor& zero_() { return fill_(0.0); }
+  // ---- in-place (refused on tensors that require grad while grad mode is on). Const like
+  // PyTorch's: a Tensor is a handle, the data it points at is what changes.
+  const Tensor& copy_(const Tensor& src) const;  // src broadcast to this shape, any dtype
+  const Tensor& fill_(double value) const;
+  const Tensor& zero_() const { return fill_(0.0); }
 
   // ---- autograd
   bool requires_grad() const { return impl().requires_grad || impl().grad_fn != nullptr; }
