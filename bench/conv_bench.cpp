@@ -16,9 +16,11 @@ struct ConvShape {
 
 // One representative conv of each ResNet-50 stage at a 512x512 input (stem, bottleneck 1x1/3x3).
 constexpr ConvShape kShapes[] = {
-    {"stem_7x7_s2", 3, 512, 64, 7, 2},      {"layer1_1x1", 64, 128, 64, 1, 1},   {"layer1_3x3", 64, 128, 64, 3, 1},
-    {"layer2_3x3_s2", 128, 128, 128, 3, 2}, {"layer2_3x3", 128, 64, 128, 3, 1},  {"layer3_1x1", 1024, 32, 256, 1, 1},
-    {"layer3_3x3", 256, 32, 256, 3, 1},     {"layer4_3x3", 512, 16, 512, 3, 1},  {"layer4_1x1_up", 512, 16, 2048, 1, 1},
+    {"stem_7x7_s2", 3, 512, 64, 7, 2},      {"layer1_1x1", 64, 128, 64, 1, 1},
+    {"layer1_3x3", 64, 128, 64, 3, 1},      {"layer2_3x3_s2", 128, 128, 128, 3, 2},
+    {"layer2_3x3", 128, 64, 128, 3, 1},     {"layer3_1x1", 1024, 32, 256, 1, 1},
+    {"layer3_3x3", 256, 32, 256, 3, 1},     {"layer4_3x3", 512, 16, 512, 3, 1},
+    {"layer4_1x1_up", 512, 16, 2048, 1, 1},
 };
 
 void BM_Conv2dForwardBackward(benchmark::State& state) {

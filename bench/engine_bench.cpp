@@ -20,7 +20,8 @@ void BM_MatmulEngine(benchmark::State& state) {
   Generator gen(1);
   const Tensor a = randn({kN, kN}, gen), b = randn({kN, kN}, gen);
   for (auto _ : state) benchmark::DoNotOptimize(mm(a, b).raw_data());
-  state.counters["GFLOP/s"] = benchmark::Counter(2e-9 * kN * kN * kN, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2e-9 * kN * kN * kN, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_MatmulCblas(benchmark::State& state) {
@@ -28,11 +29,12 @@ void BM_MatmulCblas(benchmark::State& state) {
   const Tensor a = randn({kN, kN}, gen), b = randn({kN, kN}, gen);
   Tensor c = empty({kN, kN});
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kN, kN, kN, 1.0f, a.data_ptr<float>(), kN,
-                b.data_ptr<float>(), kN, 0.0f, c.data_ptr<float>(), kN);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kN, kN, kN, 1.0f, a.data_ptr<float>(),
+                kN, b.data_ptr<float>(), kN, 0.0f, c.data_ptr<float>(), kN);
     benchmark::DoNotOptimize(c.raw_data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(2e-9 * kN * kN * kN, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2e-9 * kN * kN * kN, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // ---- elementwise add of 16M floats vs memcpy of the same bytes, both on 2 threads
@@ -43,7 +45,8 @@ void BM_AddEngine(benchmark::State& state) {
   const Tensor a = rand({kElements}, gen), b = rand({kElements}, gen);
   for (auto _ : state) benchmark::DoNotOptimize(add(a, b).raw_data());
   // Bytes moved: read a and b, write the result.
-  state.counters["GB/s"] = benchmark::Counter(3e-9 * kElements * 4, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(3e-9 * kElements * 4, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_MemcpyTwoThreads(benchmark::State& state) {
@@ -58,7 +61,8 @@ void BM_MemcpyTwoThreads(benchmark::State& state) {
     benchmark::DoNotOptimize(dst.data());
   }
   // Bytes moved: read src, write dst.
-  state.counters["GB/s"] = benchmark::Counter(2e-9 * kElements * 4, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(2e-9 * kElements * 4, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // ---- autograd overhead: 1000 tiny ops forward + backward
@@ -73,8 +77,9 @@ void BM_AutogradChain(benchmark::State& state) {
     sum(y).backward();
     x.zero_grad();
   }
-  state.counters["us/op"] = benchmark::Counter(static_cast<double>(kChain) * 1e-6,
-                                               benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["us/op"] = benchmark::Counter(
+      static_cast<double>(kChain) * 1e-6,
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 }  // namespace

@@ -56,8 +56,12 @@ class AccumulateGrad final : public Node {
 
 }  // namespace
 
-bool grad_enabled() { return g_grad_enabled; }
-void set_grad_enabled(bool enabled) { g_grad_enabled = enabled; }
+bool grad_enabled() {
+  return g_grad_enabled;
+}
+void set_grad_enabled(bool enabled) {
+  g_grad_enabled = enabled;
+}
 
 bool needs_graph(const std::vector<Tensor>& inputs) {
   if (!g_grad_enabled) return false;
@@ -71,11 +75,15 @@ std::shared_ptr<Node> gradient_edge(const Tensor& tensor) {
   TensorImpl& impl = tensor.impl();
   if (impl.grad_fn) return impl.grad_fn;
   if (!impl.requires_grad) return nullptr;
-  if (!impl.grad_accumulator) impl.grad_accumulator = std::make_shared<AccumulateGrad>(tensor.impl_ptr());
+  if (!impl.grad_accumulator)
+    impl.grad_accumulator = std::make_shared<AccumulateGrad>(tensor.impl_ptr());
   return impl.grad_accumulator;
 }
 
-void record(const char* name, Tensor& output, const std::vector<Tensor>& inputs, BackwardFn backward) {
+void record(const char* name,
+            Tensor& output,
+            const std::vector<Tensor>& inputs,
+            BackwardFn backward) {
   if (!needs_graph(inputs)) return;
   NeedsGrad needs(inputs.size());
   std::vector<std::shared_ptr<Node>> next(inputs.size());
@@ -93,8 +101,10 @@ void run_backward(const Tensor& root, const Tensor& grad_output) {
                " does not require grad and has no grad_fn");
   Tensor seed = grad_output;
   if (!seed.defined()) {
-    ENGINE_CHECK(root.numel() == 1, "backward(): grad_output can be left out only for a "
-                 "single-element tensor, but the root is ", root.str(), "; pass a gradient");
+    ENGINE_CHECK(root.numel() == 1,
+                 "backward(): grad_output can be left out only for a "
+                 "single-element tensor, but the root is ",
+                 root.str(), "; pass a gradient");
     seed = ones_like(root);
   }
   ENGINE_CHECK(seed.shape() == root.shape(), "backward(): grad_output ", seed.str(),
@@ -134,8 +144,10 @@ void run_backward(const Tensor& root, const Tensor& grad_output) {
       if (!next) continue;
       if (i < input_grads.size() && input_grads[i].defined()) {
         auto it = grads.find(next);
-        if (it == grads.end()) grads.emplace(next, std::move(input_grads[i]));
-        else it->second = add(it->second, input_grads[i]);
+        if (it == grads.end())
+          grads.emplace(next, std::move(input_grads[i]));
+        else
+          it->second = add(it->second, input_grads[i]);
       }
       if (--pending[next] == 0) ready.push_back(next);
     }

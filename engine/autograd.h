@@ -14,7 +14,8 @@ namespace engine::autograd {
 // needs[i] says whether input i of the node wants a gradient; a backward closure may return an
 // undefined Tensor for inputs that do not.
 using NeedsGrad = std::vector<bool>;
-using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output, const NeedsGrad& needs)>;
+using BackwardFn =
+    std::function<std::vector<Tensor>(const Tensor& grad_output, const NeedsGrad& needs)>;
 
 struct Node {
   virtual ~Node() = default;
@@ -44,7 +45,10 @@ bool needs_graph(const std::vector<Tensor>& inputs);
 
 // Makes `output` the result of a differentiable op named `name` over `inputs`: when
 // needs_graph(inputs), output gets a node that calls `backward`. Otherwise nothing happens.
-void record(const char* name, Tensor& output, const std::vector<Tensor>& inputs, BackwardFn backward);
+void record(const char* name,
+            Tensor& output,
+            const std::vector<Tensor>& inputs,
+            BackwardFn backward);
 
 // The node that receives gradients for `tensor` (its grad_fn, or a leaf's accumulator);
 // nullptr when the tensor does not require grad.

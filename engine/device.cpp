@@ -18,6 +18,8 @@ Device Device::parse(const std::string& text) {
   ENGINE_FAIL("bad device '", text, "': expected cpu, cuda or cuda:N");
 }
 
-std::string Device::str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
+std::string Device::str() const {
+  return is_cpu() ? "cpu" : "cuda:" + std::to_string(index);
+}
 
 }  // namespace engine

@@ -26,9 +26,11 @@ std::string concat(const Parts&... parts) {
 }  // namespace engine
 
 // ENGINE_CHECK(cond, "message parts", value, ...): throws engine::Error naming file:line.
-#define ENGINE_CHECK(cond, ...)                                                          \
-  do {                                                                                   \
-    if (!(cond)) ::engine::detail::throw_error(__FILE__, __LINE__, ::engine::detail::concat(__VA_ARGS__)); \
+#define ENGINE_CHECK(cond, ...)                                                                 \
+  do {                                                                                          \
+    if (!(cond))                                                                                \
+      ::engine::detail::throw_error(__FILE__, __LINE__, ::engine::detail::concat(__VA_ARGS__)); \
   } while (0)
 
-#define ENGINE_FAIL(...) ::engine::detail::throw_error(__FILE__, __LINE__, ::engine::detail::concat(__VA_ARGS__))
+#define ENGINE_FAIL(...) \
+  ::engine::detail::throw_error(__FILE__, __LINE__, ::engine::detail::concat(__VA_ARGS__))

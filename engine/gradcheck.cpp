@@ -31,11 +31,13 @@ std::vector<double> evaluate(const std::function<Tensor(const std::vector<Tensor
 }  // namespace
 
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
-                          const std::vector<Tensor>& inputs, GradcheckOptions options) {
+                          const std::vector<Tensor>& inputs,
+                          GradcheckOptions options) {
   for (const auto& x : inputs) {
     ENGINE_CHECK(x.dtype() == DType::f64 && x.is_leaf() && x.requires_grad(),
                  "gradcheck: inputs must be f64 leaves that require grad, got ", x.str());
-    for (auto s : x.strides()) ENGINE_CHECK(s != 0 || x.numel() <= 1, "gradcheck: expanded input ", x.str());
+    for (auto s : x.strides())
+      ENGINE_CHECK(s != 0 || x.numel() <= 1, "gradcheck: expanded input ", x.str());
   }
   const Tensor y = fn(inputs);
   ENGINE_CHECK(y.dtype() == DType::f64, "gradcheck: the function must return f64, got ", y.str());
@@ -43,7 +45,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
 
   // analytic[i][o * n_i + e] = d y[o] / d x_i[e]
   std::vector<std::vector<double>> analytic(inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) analytic[i].assign(outputs * inputs[i].numel(), 0.0);
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    analytic[i].assign(outputs * inputs[i].numel(), 0.0);
   if (y.requires_grad()) {
     for (std::int64_t o = 0; o < outputs; ++o) {
       for (const auto& x : inputs) x.zero_grad();
@@ -78,8 +81,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
         if (result.ok && !(err <= options.atol + options.rtol * std::abs(numeric))) {
           result.ok = false;
           std::ostringstream msg;
-          msg << "input " << i << " " << inputs[i].str() << " element " << e << ", output element " << o
-              << ": analytic " << got << " vs numeric " << numeric;
+          msg << "input " << i << " " << inputs[i].str() << " element " << e << ", output element "
+              << o << ": analytic " << got << " vs numeric " << numeric;
           result.message = msg.str();
         }
       }

@@ -25,6 +25,7 @@ struct GradcheckResult {
 // fn maps the inputs (f64 leaves that require grad; any strides, not expanded) to one f64
 // tensor. Each input element is perturbed in place by +-eps.
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
-                          const std::vector<Tensor>& inputs, GradcheckOptions options = {});
+                          const std::vector<Tensor>& inputs,
+                          GradcheckOptions options = {});
 
 }  // namespace engine

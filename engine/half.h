@@ -19,8 +19,9 @@ inline float bf16_to_float(BFloat16 h) {
 inline BFloat16 float_to_bf16(float f) {
   std::uint32_t bits;
   std::memcpy(&bits, &f, 4);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return {static_cast<std::uint16_t>((bits >> 16) | 0x40)};  // NaN stays NaN
-  bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return {static_cast<std::uint16_t>((bits >> 16) | 0x40)};  // NaN stays NaN
+  bits += 0x7fffu + ((bits >> 16) & 1u);                       // round to nearest even
   return {static_cast<std::uint16_t>(bits >> 16)};
 }
 
@@ -32,9 +33,12 @@ inline float half_to_float(Half h) {
   } else if (exponent == 0) {
     if (mantissa == 0) {
       bits = sign;  // signed zero
-    } else {  // subnormal: renormalise
+    } else {        // subnormal: renormalise
       int e = -1;
-      do { ++e; mantissa <<= 1; } while ((mantissa & 0x400u) == 0);
+      do {
+        ++e;
+        mantissa <<= 1;
+      } while ((mantissa & 0x400u) == 0);
       bits = sign | static_cast<std::uint32_t>(127 - 15 - e) << 23 | (mantissa & 0x3ffu) << 13;
     }
   } else {
@@ -50,7 +54,7 @@ inline Half float_to_half(float f) {
   std::memcpy(&bits, &f, 4);
   const std::uint16_t sign = static_cast<std::uint16_t>((bits >> 16) & 0x8000u);
   const std::uint32_t abs = bits & 0x7fffffffu;
-  if (abs > 0x7f800000u) return {static_cast<std::uint16_t>(sign | 0x7e00u)};  // NaN
+  if (abs > 0x7f800000u) return {static_cast<std::uint16_t>(sign | 0x7e00u)};   // NaN
   if (abs >= 0x477ff000u) return {static_cast<std::uint16_t>(sign | 0x7c00u)};  // overflow -> inf
   if (abs < 0x38800000u) {  // result is subnormal or zero: shift with rounding
     if (abs < 0x33000000u) return {sign};
@@ -62,7 +66,7 @@ inline Half float_to_half(float f) {
     return {static_cast<std::uint16_t>(sign | value)};
   }
   std::uint32_t value = abs - (112u << 23);  // rebias exponent 127 -> 15
-  value += 0xfffu + ((value >> 13) & 1u);     // round to nearest even on the 13 dropped bits
+  value += 0xfffu + ((value >> 13) & 1u);    // round to nearest even on the 13 dropped bits
   return {static_cast<std::uint16_t>(sign | (value >> 13))};
 }
 

@@ -73,7 +73,9 @@ Tensor amax(const Tensor& x, const std::vector<std::int64_t>& dims = {}, bool ke
 Tensor amin(const Tensor& x, const std::vector<std::int64_t>& dims = {}, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim = false);
 // correction 1 = unbiased (PyTorch's default), 0 = population variance
-Tensor var(const Tensor& x, const std::vector<std::int64_t>& dims = {}, std::int64_t correction = 1,
+Tensor var(const Tensor& x,
+           const std::vector<std::int64_t>& dims = {},
+           std::int64_t correction = 1,
            bool keepdim = false);
 struct ValuesIndices {
   Tensor values;
@@ -89,9 +91,10 @@ Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim = false);
 Tensor sum_to(const Tensor& x, const Shape& shape);
 
 // ---- linear algebra
-Tensor matmul(const Tensor& a, const Tensor& b);  // torch.matmul rules (1-D, 2-D, batched broadcast)
-Tensor mm(const Tensor& a, const Tensor& b);      // [m, k] @ [k, n]
-Tensor bmm(const Tensor& a, const Tensor& b);     // [B, m, k] @ [B, k, n]
+Tensor matmul(const Tensor& a,
+              const Tensor& b);                // torch.matmul rules (1-D, 2-D, batched broadcast)
+Tensor mm(const Tensor& a, const Tensor& b);   // [m, k] @ [k, n]
+Tensor bmm(const Tensor& a, const Tensor& b);  // [B, m, k] @ [B, k, n]
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});  // x @ W^T + b
 
 // ---- softmax family

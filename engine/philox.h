@@ -20,16 +20,18 @@ inline PhiloxBlock philox4x32_10(PhiloxBlock counter, std::array<std::uint32_t, 
     }
     const std::uint64_t p0 = static_cast<std::uint64_t>(kMul0) * counter[0];
     const std::uint64_t p1 = static_cast<std::uint64_t>(kMul1) * counter[2];
-    counter = {static_cast<std::uint32_t>(p1 >> 32) ^ counter[1] ^ key[0], static_cast<std::uint32_t>(p1),
-               static_cast<std::uint32_t>(p0 >> 32) ^ counter[3] ^ key[1], static_cast<std::uint32_t>(p0)};
+    counter = {
+        static_cast<std::uint32_t>(p1 >> 32) ^ counter[1] ^ key[0], static_cast<std::uint32_t>(p1),
+        static_cast<std::uint32_t>(p0 >> 32) ^ counter[3] ^ key[1], static_cast<std::uint32_t>(p0)};
   }
   return counter;
 }
 
 // The block used by element streams: counter = (64-bit block index, 0, 0), key = 64-bit seed.
 inline PhiloxBlock philox_block(std::uint64_t seed, std::uint64_t block) {
-  return philox4x32_10({static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 0u, 0u},
-                       {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
+  return philox4x32_10(
+      {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 0u, 0u},
+      {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
 }
 
 }  // namespace engine

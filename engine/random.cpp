@@ -15,13 +15,16 @@ Generator& default_generator() {
   return generator;
 }
 
-void manual_seed(std::uint64_t seed) { default_generator().manual_seed(seed); }
+void manual_seed(std::uint64_t seed) {
+  default_generator().manual_seed(seed);
+}
 
 namespace {
 // Fills a fresh contiguous tensor of the requested dtype; the stream itself runs in f32/f64.
 Tensor make_random(const Shape& shape, TensorOptions options, const char* op) {
-  ENGINE_CHECK(is_floating(options.dtype) && options.dtype != DType::f16 && options.dtype != DType::bf16, op,
-               ": dtype must be f32 or f64, got ", dtype_name(options.dtype));
+  ENGINE_CHECK(
+      is_floating(options.dtype) && options.dtype != DType::f16 && options.dtype != DType::bf16, op,
+      ": dtype must be f32 or f64, got ", dtype_name(options.dtype));
   options.requires_grad = false;
   return empty(shape, options);
 }
@@ -34,7 +37,8 @@ Tensor finish(Tensor t, bool requires_grad) {
 Tensor& uniform_(Tensor& t, double low, double high, Generator& gen) {
   ENGINE_CHECK(low <= high, "uniform_: low ", low, " is greater than high ", high);
   Tensor tmp = t.is_contiguous() ? t : empty(t.shape(), {.dtype = t.dtype()});
-  kernels::cpu::uniform(gen.seed(), gen.reserve(kernels::cpu::uniform_blocks(t.numel(), t.dtype())), low, high, tmp);
+  kernels::cpu::uniform(gen.seed(), gen.reserve(kernels::cpu::uniform_blocks(t.numel(), t.dtype())),
+                        low, high, tmp);
   if (!tmp.is_same(t)) t.copy_(tmp);
   return t;
 }
@@ -42,7 +46,8 @@ Tensor& uniform_(Tensor& t, double low, double high, Generator& gen) {
 Tensor& normal_(Tensor& t, double mean, double std, Generator& gen) {
   ENGINE_CHECK(std >= 0, "normal_: std must be non-negative, got ", std);
   Tensor tmp = t.is_contiguous() ? t : empty(t.shape(), {.dtype = t.dtype()});
-  kernels::cpu::normal(gen.seed(), gen.reserve(kernels::cpu::pair_blocks(t.numel())), mean, std, tmp);
+  kernels::cpu::normal(gen.seed(), gen.reserve(kernels::cpu::pair_blocks(t.numel())), mean, std,
+                       tmp);
   if (!tmp.is_same(t)) t.copy_(tmp);
   return t;
 }
@@ -57,13 +62,22 @@ Tensor randn(const Shape& shape, Generator& gen, TensorOptions options) {
   return finish(normal_(t, 0.0, 1.0, gen), options.requires_grad);
 }
 
-Tensor rand(const Shape& shape, TensorOptions options) { return rand(shape, default_generator(), options); }
-Tensor randn(const Shape& shape, TensorOptions options) { return randn(shape, default_generator(), options); }
+Tensor rand(const Shape& shape, TensorOptions options) {
+  return rand(shape, default_generator(), options);
+}
+Tensor randn(const Shape& shape, TensorOptions options) {
+  return randn(shape, default_generator(), options);
+}
 
-Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen, TensorOptions options) {
+Tensor randint(std::int64_t low,
+               std::int64_t high,
+               const Shape& shape,
+               Generator& gen,
+               TensorOptions options) {
   ENGINE_CHECK(low < high, "randint: empty range [", low, ", ", high, ")");
   Tensor t = empty(shape, {.dtype = options.dtype, .device = options.device});
-  kernels::cpu::randint(gen.seed(), gen.reserve(kernels::cpu::pair_blocks(t.numel())), low, high, t);
+  kernels::cpu::randint(gen.seed(), gen.reserve(kernels::cpu::pair_blocks(t.numel())), low, high,
+                        t);
   return t;
 }
 
@@ -74,7 +88,8 @@ Tensor randperm(std::int64_t n, Generator& gen) {
   kernels::cpu::random_u64(gen.seed(), gen.reserve(kernels::cpu::pair_blocks(n)), keys.data(), n);
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return keys[a] < keys[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::int64_t a, std::int64_t b) { return keys[a] < keys[b]; });
   return from_vector(order);
 }
 

@@ -15,7 +15,10 @@ class Generator {
   std::uint64_t seed() const { return seed_; }
   std::uint64_t offset() const { return offset_; }
   void set_offset(std::uint64_t offset) { offset_ = offset; }  // restores a saved state
-  void manual_seed(std::uint64_t seed) { seed_ = seed; offset_ = 0; }
+  void manual_seed(std::uint64_t seed) {
+    seed_ = seed;
+    offset_ = 0;
+  }
   // Returns the first of `blocks` consecutive counter blocks and advances past them.
   std::uint64_t reserve(std::uint64_t blocks) {
     const std::uint64_t first = offset_;
@@ -39,7 +42,10 @@ void manual_seed(std::uint64_t seed);
 //   randint: low + floor(x * (high - low) / 2^64) for the 64-bit x = w0 | w1 << 32
 Tensor rand(const Shape& shape, Generator& gen, TensorOptions options = {});   // U[0, 1)
 Tensor randn(const Shape& shape, Generator& gen, TensorOptions options = {});  // N(0, 1)
-Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen,
+Tensor randint(std::int64_t low,
+               std::int64_t high,
+               const Shape& shape,
+               Generator& gen,
                TensorOptions options = {.dtype = DType::i64});  // [low, high)
 Tensor randperm(std::int64_t n, Generator& gen);                // i64 permutation of 0..n-1
 Tensor bernoulli(const Tensor& p, Generator& gen);              // 1 with probability p (p's dtype)

@@ -13,6 +13,8 @@ Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(d
   data_ = HostAllocator::instance().allocate(nbytes, &allocated_);
 }
 
-Storage::~Storage() { HostAllocator::instance().release(data_, allocated_); }
+Storage::~Storage() {
+  HostAllocator::instance().release(data_, allocated_);
+}
 
 }  // namespace engine

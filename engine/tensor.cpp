@@ -16,8 +16,12 @@ TensorImpl& Tensor::impl() const {
   return *impl_;
 }
 
-std::int64_t Tensor::size(std::int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
-std::int64_t Tensor::stride(std::int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
+std::int64_t Tensor::size(std::int64_t d) const {
+  return shape()[wrap_dim(d, dim(), "size")];
+}
+std::int64_t Tensor::stride(std::int64_t d) const {
+  return strides()[wrap_dim(d, dim(), "stride")];
+}
 
 bool Tensor::is_contiguous() const {
   std::int64_t expected = 1;
@@ -35,13 +39,16 @@ std::string Tensor::str() const {
 }
 
 void* Tensor::raw_data() const {
-  ENGINE_CHECK(device().is_cpu(), "reading data of ", str(), " on the host; call .to(Device::cpu()) first");
-  return static_cast<char*>(impl().storage->data()) + offset() * static_cast<std::int64_t>(dtype_size(dtype()));
+  ENGINE_CHECK(device().is_cpu(), "reading data of ", str(),
+               " on the host; call .to(Device::cpu()) first");
+  return static_cast<char*>(impl().storage->data()) +
+         offset() * static_cast<std::int64_t>(dtype_size(dtype()));
 }
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
-  ENGINE_CHECK(dtype() == dtype_of<T>, "to_vector<", dtype_name(dtype_of<T>), ">() called on ", str());
+  ENGINE_CHECK(dtype() == dtype_of<T>, "to_vector<", dtype_name(dtype_of<T>), ">() called on ",
+               str());
   const Tensor c = contiguous();
   const T* p = c.data_ptr<T>();
   return std::vector<T>(p, p + numel());
@@ -81,9 +88,10 @@ Tensor Tensor::to(DType target) const {
   kernels::cpu::copy(*this, out);
   if (is_floating(dtype()) && is_floating(target)) {
     const DType source = dtype();
-    autograd::record("to_dtype", out, {*this}, [source](const Tensor& g, const autograd::NeedsGrad&) {
-      return std::vector<Tensor>{g.to(source)};
-    });
+    autograd::record("to_dtype", out, {*this},
+                     [source](const Tensor& g, const autograd::NeedsGrad&) {
+                       return std::vector<Tensor>{g.to(source)};
+                     });
   }
   return out;
 }
@@ -105,8 +113,8 @@ void check_inplace(const Tensor& t, const char* op) {
 
 const Tensor& Tensor::copy_(const Tensor& src) const {
   check_inplace(*this, "copy_");
-  ENGINE_CHECK(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), "copy_: source ", src.str(),
-               " cannot be broadcast to the destination ", str());
+  ENGINE_CHECK(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), "copy_: source ",
+               src.str(), " cannot be broadcast to the destination ", str());
   kernels::cpu::copy(src, *this);
   return *this;
 }
@@ -120,15 +128,19 @@ const Tensor& Tensor::fill_(double value) const {
 // ---- autograd accessors
 
 Tensor& Tensor::requires_grad_(bool value) {
-  ENGINE_CHECK(is_leaf(), "requires_grad_(): only leaf tensors can change requires_grad; ",
-               str(), " is the result of an op (detach() it first)");
-  ENGINE_CHECK(!value || is_floating(dtype()), "requires_grad_(): only floating tensors can require "
-               "grad, got ", str());
+  ENGINE_CHECK(is_leaf(), "requires_grad_(): only leaf tensors can change requires_grad; ", str(),
+               " is the result of an op (detach() it first)");
+  ENGINE_CHECK(!value || is_floating(dtype()),
+               "requires_grad_(): only floating tensors can require "
+               "grad, got ",
+               str());
   impl().requires_grad = value;
   return *this;
 }
 
-Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }
+Tensor Tensor::grad() const {
+  return impl().grad ? Tensor(impl().grad) : Tensor();
+}
 
 void Tensor::set_grad(const Tensor& grad) const {
   ENGINE_CHECK(!grad.defined() || grad.shape() == shape(), "set_grad: gradient ", grad.str(),
@@ -136,7 +148,9 @@ void Tensor::set_grad(const Tensor& grad) const {
   impl().grad = grad.defined() ? grad.impl_ptr() : nullptr;
 }
 
-void Tensor::zero_grad() const { impl().grad = nullptr; }
+void Tensor::zero_grad() const {
+  impl().grad = nullptr;
+}
 
 Tensor Tensor::detach() const {
   auto impl_copy = std::make_shared<TensorImpl>();
@@ -148,11 +162,16 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(impl_copy));
 }
 
-void Tensor::backward(const Tensor& grad_output) const { autograd::run_backward(*this, grad_output); }
+void Tensor::backward(const Tensor& grad_output) const {
+  autograd::run_backward(*this, grad_output);
+}
 
 // ---- creation
 
-Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, std::int64_t offset) {
+Tensor make_view(const Tensor& base,
+                 const Shape& shape,
+                 const Shape& strides,
+                 std::int64_t offset) {
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = base.impl().storage;
   impl->shape = shape;
@@ -163,10 +182,10 @@ Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, s
 }
 
 Tensor empty(const Shape& shape, TensorOptions options) {
-  for (auto s : shape)
-    ENGINE_CHECK(s >= 0, "empty: negative size in shape ", shape_str(shape));
+  for (auto s : shape) ENGINE_CHECK(s >= 0, "empty: negative size in shape ", shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(numel(shape) * dtype_size(options.dtype), options.device);
+  impl->storage =
+      std::make_shared<Storage>(numel(shape) * dtype_size(options.dtype), options.device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = options.dtype;
@@ -184,22 +203,36 @@ Tensor full(const Shape& shape, double value, TensorOptions options) {
   return t;
 }
 
-Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
-Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
-Tensor scalar_tensor(double value, TensorOptions options) { return full({}, value, options); }
-Tensor zeros_like(const Tensor& like) { return zeros(like.shape(), {.dtype = like.dtype(), .device = like.device()}); }
-Tensor ones_like(const Tensor& like) { return ones(like.shape(), {.dtype = like.dtype(), .device = like.device()}); }
-Tensor empty_like(const Tensor& like) { return empty(like.shape(), {.dtype = like.dtype(), .device = like.device()}); }
+Tensor zeros(const Shape& shape, TensorOptions options) {
+  return full(shape, 0.0, options);
+}
+Tensor ones(const Shape& shape, TensorOptions options) {
+  return full(shape, 1.0, options);
+}
+Tensor scalar_tensor(double value, TensorOptions options) {
+  return full({}, value, options);
+}
+Tensor zeros_like(const Tensor& like) {
+  return zeros(like.shape(), {.dtype = like.dtype(), .device = like.device()});
+}
+Tensor ones_like(const Tensor& like) {
+  return ones(like.shape(), {.dtype = like.dtype(), .device = like.device()});
+}
+Tensor empty_like(const Tensor& like) {
+  return empty(like.shape(), {.dtype = like.dtype(), .device = like.device()});
+}
 
 Tensor arange(double start, double end, double step, TensorOptions options) {
   ENGINE_CHECK(step != 0 && std::isfinite(start) && std::isfinite(end) && std::isfinite(step),
-               "arange: need finite start/end and a non-zero step, got ", start, ", ", end, ", ", step);
+               "arange: need finite start/end and a non-zero step, got ", start, ", ", end, ", ",
+               step);
   const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((end - start) / step)));
   Tensor t = empty({n}, options);
   dispatch_number(options.dtype, "arange", [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data_ptr<T>();
-    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+    for (std::int64_t i = 0; i < n; ++i)
+      p[i] = static_cast<T>(start + static_cast<double>(i) * step);
   });
   return t;
 }
@@ -210,8 +243,9 @@ Tensor arange(std::int64_t end, TensorOptions options) {
 
 template <typename T>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options) {
-  ENGINE_CHECK(static_cast<std::int64_t>(values.size()) == numel(shape), "from_vector: ", values.size(),
-               " values do not fill shape ", shape_str(shape), " (", numel(shape), " elements)");
+  ENGINE_CHECK(static_cast<std::int64_t>(values.size()) == numel(shape),
+               "from_vector: ", values.size(), " values do not fill shape ", shape_str(shape), " (",
+               numel(shape), " elements)");
   const bool requires_grad = options.requires_grad;
   options.requires_grad = false;
   Tensor host = empty(shape, {.dtype = dtype_of<T>});

@@ -83,7 +83,7 @@ class Tensor {
   Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
   Tensor slice(std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step = 1) const;
   Tensor select(std::int64_t dim, std::int64_t index) const;  // removes dim
-  Tensor expand(const Shape& shape) const;                      // -1 keeps a dim
+  Tensor expand(const Shape& shape) const;                    // -1 keeps a dim
   Tensor squeeze(std::int64_t dim) const;
   Tensor squeeze() const;  // all size-1 dims
   Tensor unsqueeze(std::int64_t dim) const;
@@ -129,7 +129,8 @@ Tensor ones_like(const Tensor& like);
 Tensor empty_like(const Tensor& like);  // contiguous, same dtype/device
 // The dtype defaults to the element type (as torch.tensor infers it).
 template <typename T>
-Tensor from_vector(const std::vector<T>& values, const Shape& shape,
+Tensor from_vector(const std::vector<T>& values,
+                   const Shape& shape,
                    TensorOptions options = TensorOptions{.dtype = dtype_of<T>});
 template <typename T>
 Tensor from_vector(const std::vector<T>& values) {

@@ -60,7 +60,10 @@ std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
       --view_d;
     }
     if (covered != chunk) return std::nullopt;
-    if (d > 0) { chunk = 1; base_stride = x.stride(d - 1); }
+    if (d > 0) {
+      chunk = 1;
+      base_stride = x.stride(d - 1);
+    }
   }
   while (view_d >= 0) out[view_d--] = 1;
   return out;
@@ -107,11 +110,16 @@ Tensor Tensor::transpose(std::int64_t dim0, std::int64_t dim1) const {
   return permute(dims);
 }
 
-Tensor Tensor::slice(std::int64_t d, std::int64_t start, std::int64_t end, std::int64_t step) const {
+Tensor Tensor::slice(std::int64_t d,
+                     std::int64_t start,
+                     std::int64_t end,
+                     std::int64_t step) const {
   d = wrap_dim(d, dim(), "slice");
   ENGINE_CHECK(step > 0, "slice: step must be positive, got ", step);
   const std::int64_t n = size(d);
-  auto clamp_index = [n](std::int64_t i) { return std::clamp(i < 0 ? i + n : i, std::int64_t{0}, n); };
+  auto clamp_index = [n](std::int64_t i) {
+    return std::clamp(i < 0 ? i + n : i, std::int64_t{0}, n);
+  };
   start = clamp_index(start);
   end = std::max(clamp_index(end), start);
   Shape shape = this->shape(), strides = this->strides();
@@ -129,29 +137,31 @@ Tensor Tensor::slice(std::int64_t d, std::int64_t start, std::int64_t end, std::
 Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_t length) const {
   d = wrap_dim(d, dim(), "narrow");
   if (start < 0) start += size(d);
-  ENGINE_CHECK(start >= 0 && length >= 0 && start + length <= size(d), "narrow: range [", start, ", ",
-               start + length, ") is outside dim ", d, " of ", str());
+  ENGINE_CHECK(start >= 0 && length >= 0 && start + length <= size(d), "narrow: range [", start,
+               ", ", start + length, ") is outside dim ", d, " of ", str());
   return slice(d, start, start + length);
 }
 
 Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
   d = wrap_dim(d, dim(), "select");
-  ENGINE_CHECK(index >= -size(d) && index < size(d), "select: index ", index, " out of range for dim ", d,
-               " of ", str());
+  ENGINE_CHECK(index >= -size(d) && index < size(d), "select: index ", index,
+               " out of range for dim ", d, " of ", str());
   if (index < 0) index += size(d);
   return narrow(d, index, 1).squeeze(d);
 }
 
 Tensor Tensor::expand(const Shape& requested) const {
-  ENGINE_CHECK(static_cast<std::int64_t>(requested.size()) >= dim(), "expand: ", shape_str(requested),
-               " has fewer dims than ", str());
+  ENGINE_CHECK(static_cast<std::int64_t>(requested.size()) >= dim(),
+               "expand: ", shape_str(requested), " has fewer dims than ", str());
   const std::size_t lead = requested.size() - shape().size();
   Shape shape(requested.size()), strides(requested.size(), 0);
   for (std::size_t i = 0; i < requested.size(); ++i) {
     const std::int64_t own = i < lead ? 1 : this->shape()[i - lead];
     const std::int64_t want = requested[i] == -1 ? own : requested[i];
-    ENGINE_CHECK(i >= lead || requested[i] != -1, "expand: -1 is not allowed for a new leading dim");
-    ENGINE_CHECK(own == want || own == 1, "expand: ", str(), " cannot be expanded to ", shape_str(requested));
+    ENGINE_CHECK(i >= lead || requested[i] != -1,
+                 "expand: -1 is not allowed for a new leading dim");
+    ENGINE_CHECK(own == want || own == 1, "expand: ", str(), " cannot be expanded to ",
+                 shape_str(requested));
     shape[i] = want;
     if (i >= lead && own == want) strides[i] = this->strides()[i - lead];
   }

@@ -6,7 +6,9 @@
 
 namespace engine::io {
 
-void save_module(const nn::Module& module, const std::string& path, const std::map<std::string, std::string>& metadata) {
+void save_module(const nn::Module& module,
+                 const std::string& path,
+                 const std::map<std::string, std::string>& metadata) {
   save_safetensors(path, module.state_dict(), metadata);
 }
 

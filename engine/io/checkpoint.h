@@ -9,7 +9,8 @@
 
 namespace engine::io {
 
-void save_module(const nn::Module& module, const std::string& path,
+void save_module(const nn::Module& module,
+                 const std::string& path,
                  const std::map<std::string, std::string>& metadata = {});
 
 // strict: any mismatch throws (the message names the file and lists every problem);

@@ -13,7 +13,9 @@ namespace engine::nn {
 // y = x W^T + b; weight [out, in], bias [out]; both U(-1/sqrt(in), 1/sqrt(in)) as torch.nn.Linear.
 class Linear : public Module {
  public:
-  Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true,
+  Linear(std::int64_t in_features,
+         std::int64_t out_features,
+         bool bias = true,
          Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override;  // [..., in] -> [..., out]
   Tensor weight, bias;
@@ -23,8 +25,10 @@ class Linear : public Module {
 // never receives gradient.
 class Embedding : public Module {
  public:
-  Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim,
-            std::optional<std::int64_t> padding_idx = std::nullopt, Generator& gen = default_generator());
+  Embedding(std::int64_t num_embeddings,
+            std::int64_t embedding_dim,
+            std::optional<std::int64_t> padding_idx = std::nullopt,
+            Generator& gen = default_generator());
   Tensor forward(const Tensor& indices) override;  // i64/i32 [...] -> [..., dim]
   Tensor weight;
 

@@ -48,12 +48,16 @@ Tensor Module::register_buffer(const std::string& name, Tensor tensor) {
   return buffers_.back().second;
 }
 
-void Module::collect(const std::string& prefix, bool parameters, bool buffers, NamedTensors& out) const {
+void Module::collect(const std::string& prefix,
+                     bool parameters,
+                     bool buffers,
+                     NamedTensors& out) const {
   if (parameters)
     for (const auto& [name, t] : parameters_) out.emplace_back(prefix + name, t);
   if (buffers)
     for (const auto& [name, t] : buffers_) out.emplace_back(prefix + name, t);
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", parameters, buffers, out);
+  for (const auto& [name, child] : children_)
+    child->collect(prefix + name + ".", parameters, buffers, out);
 }
 
 NamedTensors Module::named_parameters() const {

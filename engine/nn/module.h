@@ -39,7 +39,9 @@ class Module {
   std::vector<Tensor> parameters() const;
   NamedTensors named_buffers() const;
   NamedTensors state_dict() const;  // parameters and buffers, as PyTorch's state_dict
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const { return children_; }
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const {
+    return children_;
+  }
 
   // Copies every matching tensor into this module (converting dtype). strict: any missing,
   // unexpected or mismatched key throws with the full report; otherwise the report is returned

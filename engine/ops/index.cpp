@@ -1,9 +1,9 @@
 // Indexing front-ends: index_select / index_add, gather / scatter_add and one_hot, with index
 // validation (a bad index is an error naming the op and the value, never a wild write).
+#include "kernels/cpu/index.h"
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
-#include "kernels/cpu/index.h"
 
 namespace engine {
 
@@ -23,10 +23,11 @@ void check_index_range(const Tensor& index, std::int64_t limit, const char* op) 
 namespace {
 // Checks index against x for gather / scatter_add: same rank, no larger in the other dims.
 void check_gather_shapes(const Tensor& x, std::int64_t dim, const Tensor& index, const char* op) {
-  ENGINE_CHECK(index.dim() == x.dim(), op, ": index ", index.str(), " must have the rank of ", x.str());
+  ENGINE_CHECK(index.dim() == x.dim(), op, ": index ", index.str(), " must have the rank of ",
+               x.str());
   for (std::int64_t d = 0; d < x.dim(); ++d)
-    ENGINE_CHECK(d == dim || index.size(d) <= x.size(d), op, ": index ", index.str(), " is larger than ",
-                 x.str(), " in dim ", d);
+    ENGINE_CHECK(d == dim || index.size(d) <= x.size(d), op, ": index ", index.str(),
+                 " is larger than ", x.str(), " in dim ", d);
 }
 }  // namespace
 
@@ -40,10 +41,11 @@ Tensor index_select(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
   shape[dim] = idx.numel();
   Tensor out = empty(shape, {.dtype = x.dtype(), .device = x.device()});
   kernels::cpu::index_select(x, dim, idx, out);
-  autograd::record("index_select", out, {x}, [dim, idx, x_shape = x.shape()](const Tensor& g, const NeedsGrad&) {
-    const Tensor grad = zeros(x_shape, {.dtype = g.dtype(), .device = g.device()});
-    return std::vector<Tensor>{index_add(grad, dim, idx, g)};
-  });
+  autograd::record("index_select", out, {x},
+                   [dim, idx, x_shape = x.shape()](const Tensor& g, const NeedsGrad&) {
+                     const Tensor grad = zeros(x_shape, {.dtype = g.dtype(), .device = g.device()});
+                     return std::vector<Tensor>{index_add(grad, dim, idx, g)};
+                   });
   return out;
 }
 
@@ -72,10 +74,11 @@ Tensor gather(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
   const Tensor x = x_in.contiguous(), idx = index.contiguous();
   Tensor out = empty(idx.shape(), {.dtype = x.dtype(), .device = x.device()});
   kernels::cpu::gather(x, dim, idx, out);
-  autograd::record("gather", out, {x}, [dim, idx, x_shape = x.shape()](const Tensor& g, const NeedsGrad&) {
-    const Tensor grad = zeros(x_shape, {.dtype = g.dtype(), .device = g.device()});
-    return std::vector<Tensor>{scatter_add(grad, dim, idx, g)};
-  });
+  autograd::record("gather", out, {x},
+                   [dim, idx, x_shape = x.shape()](const Tensor& g, const NeedsGrad&) {
+                     const Tensor grad = zeros(x_shape, {.dtype = g.dtype(), .device = g.device()});
+                     return std::vector<Tensor>{scatter_add(grad, dim, idx, g)};
+                   });
   return out;
 }
 
@@ -83,11 +86,11 @@ Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const
   dim = wrap_dim(dim, x.dim(), "scatter_add");
   check_same_dtype(x, src_in, "scatter_add");
   check_gather_shapes(x, dim, index, "scatter_add");
-  ENGINE_CHECK(src_in.dim() == index.dim(), "scatter_add: source ", src_in.str(), " must have the rank of index ",
-               index.str());
+  ENGINE_CHECK(src_in.dim() == index.dim(), "scatter_add: source ", src_in.str(),
+               " must have the rank of index ", index.str());
   for (std::int64_t d = 0; d < index.dim(); ++d)
-    ENGINE_CHECK(index.size(d) <= src_in.size(d), "scatter_add: index ", index.str(), " is larger than source ",
-                 src_in.str());
+    ENGINE_CHECK(index.size(d) <= src_in.size(d), "scatter_add: index ", index.str(),
+                 " is larger than source ", src_in.str());
   check_index_range(index, x.size(dim), "scatter_add");
   // Only the part of src covered by index takes part (as PyTorch).
   Tensor src = src_in;
@@ -95,9 +98,10 @@ Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const
   const Tensor idx = index.contiguous();
   Tensor out = x.detach().clone();
   kernels::cpu::scatter_add(out, dim, idx, src.contiguous());
-  autograd::record("scatter_add", out, {x, src}, [dim, idx](const Tensor& g, const NeedsGrad& needs) {
-    return std::vector<Tensor>{g, needs[1] ? gather(g, dim, idx) : Tensor()};
-  });
+  autograd::record("scatter_add", out, {x, src},
+                   [dim, idx](const Tensor& g, const NeedsGrad& needs) {
+                     return std::vector<Tensor>{g, needs[1] ? gather(g, dim, idx) : Tensor()};
+                   });
   return out;
 }
 

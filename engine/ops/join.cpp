@@ -10,7 +10,8 @@ using autograd::NeedsGrad;
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
   ENGINE_CHECK(!tensors.empty(), "cat: expected a non-empty list of tensors");
   const Tensor& first = tensors.front();
-  ENGINE_CHECK(first.dim() > 0, "cat: zero-dim tensors cannot be concatenated; unsqueeze them first");
+  ENGINE_CHECK(first.dim() > 0,
+               "cat: zero-dim tensors cannot be concatenated; unsqueeze them first");
   dim = wrap_dim(dim, first.dim(), "cat");
   Shape shape = first.shape();
   shape[dim] = 0;
@@ -35,12 +36,13 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
       start += t.size(dim);
     }
   }
-  autograd::record("cat", out, tensors, [dim, starts, lengths](const Tensor& g, const NeedsGrad& needs) {
-    std::vector<Tensor> grads(needs.size());
-    for (std::size_t i = 0; i < needs.size(); ++i)
-      if (needs[i]) grads[i] = g.narrow(dim, starts[i], lengths[i]);
-    return grads;
-  });
+  autograd::record("cat", out, tensors,
+                   [dim, starts, lengths](const Tensor& g, const NeedsGrad& needs) {
+                     std::vector<Tensor> grads(needs.size());
+                     for (std::size_t i = 0; i < needs.size(); ++i)
+                       if (needs[i]) grads[i] = g.narrow(dim, starts[i], lengths[i]);
+                     return grads;
+                   });
   return out;
 }
 
@@ -49,8 +51,8 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
   dim = wrap_dim(dim, tensors.front().dim() + 1, "stack");
   std::vector<Tensor> expanded;
   for (const auto& t : tensors) {
-    ENGINE_CHECK(t.shape() == tensors.front().shape(), "stack: ", t.str(), " and ", tensors.front().str(),
-                 " differ in shape");
+    ENGINE_CHECK(t.shape() == tensors.front().shape(), "stack: ", t.str(), " and ",
+                 tensors.front().str(), " differ in shape");
     expanded.push_back(t.unsqueeze(dim));
   }
   return cat(expanded, dim);
@@ -58,7 +60,8 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
 
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value) {
   ENGINE_CHECK(pads.size() % 2 == 0 && static_cast<std::int64_t>(pads.size()) / 2 <= x.dim(),
-               "pad: expected pairs of pads for at most ", x.dim(), " dims, got ", pads.size(), " values");
+               "pad: expected pairs of pads for at most ", x.dim(), " dims, got ", pads.size(),
+               " values");
   Shape shape = x.shape();
   Tensor src = x;  // the part of x that survives (negative pads crop)
   std::vector<std::int64_t> dst_start(x.dim(), 0);
@@ -66,9 +69,12 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value)
     const std::int64_t d = x.dim() - 1 - static_cast<std::int64_t>(i);
     const std::int64_t lo = pads[2 * i], hi = pads[2 * i + 1];
     shape[d] += lo + hi;
-    ENGINE_CHECK(shape[d] >= 0, "pad: pads ", lo, ", ", hi, " leave a negative size in dim ", d, " of ", x.str());
-    const std::int64_t crop_lo = std::max<std::int64_t>(-lo, 0), crop_hi = std::max<std::int64_t>(-hi, 0);
-    src = src.narrow(d, std::min(crop_lo, x.size(d)), std::max<std::int64_t>(x.size(d) - crop_lo - crop_hi, 0));
+    ENGINE_CHECK(shape[d] >= 0, "pad: pads ", lo, ", ", hi, " leave a negative size in dim ", d,
+                 " of ", x.str());
+    const std::int64_t crop_lo = std::max<std::int64_t>(-lo, 0),
+                       crop_hi = std::max<std::int64_t>(-hi, 0);
+    src = src.narrow(d, std::min(crop_lo, x.size(d)),
+                     std::max<std::int64_t>(x.size(d) - crop_lo - crop_hi, 0));
     dst_start[d] = std::max<std::int64_t>(lo, 0);
   }
   Tensor out = full(shape, value, {.dtype = x.dtype(), .device = x.device()});
@@ -78,11 +84,13 @@ Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value)
     autograd::NoGradGuard no_grad;
     window.copy_(src);
   }
-  autograd::record("pad", out, {src}, [dst_start, src_shape = src.shape()](const Tensor& g, const NeedsGrad&) {
-    Tensor part = g;
-    for (std::size_t d = 0; d < src_shape.size(); ++d) part = part.narrow(static_cast<std::int64_t>(d), dst_start[d], src_shape[d]);
-    return std::vector<Tensor>{part};
-  });
+  autograd::record("pad", out, {src},
+                   [dst_start, src_shape = src.shape()](const Tensor& g, const NeedsGrad&) {
+                     Tensor part = g;
+                     for (std::size_t d = 0; d < src_shape.size(); ++d)
+                       part = part.narrow(static_cast<std::int64_t>(d), dst_start[d], src_shape[d]);
+                     return std::vector<Tensor>{part};
+                   });
   return out;
 }
 

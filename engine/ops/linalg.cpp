@@ -41,7 +41,8 @@ void batched_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
 void check_matmul_operands(const Tensor& a, const Tensor& b, const char* op) {
   check_same_dtype(a, b, op);
   check_same_device(a, b, op);
-  ENGINE_CHECK(is_floating(a.dtype()), op, ": needs floating tensors, got ", a.str(), " and ", b.str());
+  ENGINE_CHECK(is_floating(a.dtype()), op, ": needs floating tensors, got ", a.str(), " and ",
+               b.str());
 }
 
 }  // namespace
@@ -51,26 +52,29 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   ENGINE_CHECK(a.dim() == 3 && b.dim() == 3 && a.size(0) == b.size(0) && a.size(2) == b.size(1),
                "bmm: expected [B, m, k] @ [B, k, n], got ", a.str(), " and ", b.str());
   Tensor out = empty({a.size(0), a.size(1), b.size(2)}, {.dtype = a.dtype(), .device = a.device()});
-  if (a.size(2) == 0) out.zero_();
-  else batched_gemm(a, b, out);
-  autograd::record("bmm", out, {a, b}, [a = a.detach(), b = b.detach()](const Tensor& g, const NeedsGrad& needs) {
-    return std::vector<Tensor>{needs[0] ? bmm(g, b.transpose(1, 2)) : Tensor(),
-                               needs[1] ? bmm(a.transpose(1, 2), g) : Tensor()};
-  });
+  if (a.size(2) == 0)
+    out.zero_();
+  else
+    batched_gemm(a, b, out);
+  autograd::record("bmm", out, {a, b},
+                   [a = a.detach(), b = b.detach()](const Tensor& g, const NeedsGrad& needs) {
+                     return std::vector<Tensor>{needs[0] ? bmm(g, b.transpose(1, 2)) : Tensor(),
+                                                needs[1] ? bmm(a.transpose(1, 2), g) : Tensor()};
+                   });
   return out;
 }
 
 Tensor mm(const Tensor& a, const Tensor& b) {
   check_matmul_operands(a, b, "mm");
-  ENGINE_CHECK(a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(0), "mm: expected [m, k] @ [k, n], got ",
-               a.str(), " and ", b.str());
+  ENGINE_CHECK(a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(0),
+               "mm: expected [m, k] @ [k, n], got ", a.str(), " and ", b.str());
   return bmm(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0);
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_matmul_operands(a, b, "matmul");
-  ENGINE_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: both operands need at least one dim, got ", a.str(),
-               " and ", b.str());
+  ENGINE_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: both operands need at least one dim, got ",
+               a.str(), " and ", b.str());
   // 1-D operands become matrices and the added dim is removed afterwards (torch.matmul).
   const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
   const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
@@ -98,8 +102,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  ENGINE_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: input ", x.str(),
-               " does not match weight ", weight.str(), " (expected [..., in] and [out, in])");
+  ENGINE_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: input ",
+               x.str(), " does not match weight ", weight.str(),
+               " (expected [..., in] and [out, in])");
   Tensor y = matmul(x, weight.t());
   if (bias.defined()) {
     ENGINE_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0), "linear: bias ", bias.str(),

@@ -1,29 +1,36 @@
 // Normalisation front-ends. Batch, group and layer norm all reshape their input so that each
 // row of a [R, M] matrix is one normalisation group, run the fused row kernel, then apply the
 // per-channel affine with ordinary (differentiable) broadcast ops.
+#include "kernels/cpu/norm.h"
 #include "engine/autograd.h"
 #include "engine/functional.h"
 #include "engine/ops.h"
-#include "kernels/cpu/norm.h"
 
 namespace engine {
 
 namespace {
 
 // Standardises every row of x [R, M] (differentiable; the kernel has an explicit backward).
-Tensor normalize_rows(const Tensor& x_in, double eps, Tensor* mean_out = nullptr, Tensor* var_out = nullptr) {
+Tensor normalize_rows(const Tensor& x_in,
+                      double eps,
+                      Tensor* mean_out = nullptr,
+                      Tensor* var_out = nullptr) {
   const Tensor x = x_in.contiguous();
   Tensor y = empty_like(x);
   Tensor mean = empty({x.size(0)}, {.dtype = x.dtype(), .device = x.device()});
   Tensor rstd = empty({x.size(0)}, {.dtype = x.dtype(), .device = x.device()});
   if (x.numel() > 0) kernels::cpu::row_norm_forward(x, eps, y, mean, rstd);
   if (mean_out) *mean_out = mean;
-  if (var_out) *var_out = sub(reciprocal(square(rstd)), scalar_tensor(eps, {.dtype = x.dtype()}));  // biased var
-  autograd::record("normalize", y, {x}, [y_saved = y.detach(), rstd](const Tensor& grad, const autograd::NeedsGrad&) {
-    Tensor gx = empty_like(y_saved);
-    if (gx.numel() > 0) kernels::cpu::row_norm_backward(grad.contiguous(), y_saved, rstd, gx);
-    return std::vector<Tensor>{gx};
-  });
+  if (var_out)
+    *var_out =
+        sub(reciprocal(square(rstd)), scalar_tensor(eps, {.dtype = x.dtype()}));  // biased var
+  autograd::record("normalize", y, {x},
+                   [y_saved = y.detach(), rstd](const Tensor& grad, const autograd::NeedsGrad&) {
+                     Tensor gx = empty_like(y_saved);
+                     if (gx.numel() > 0)
+                       kernels::cpu::row_norm_backward(grad.contiguous(), y_saved, rstd, gx);
+                     return std::vector<Tensor>{gx};
+                   });
   return y;
 }
 
@@ -41,15 +48,25 @@ Tensor affine(const Tensor& y, const Tensor& weight, const Tensor& bias, const S
   return out;
 }
 
-void check_channel_vector(const Tensor& t, std::int64_t channels, const char* what, const char* op) {
+void check_channel_vector(const Tensor& t,
+                          std::int64_t channels,
+                          const char* what,
+                          const char* op) {
   if (t.defined())
-    ENGINE_CHECK(t.dim() == 1 && t.size(0) == channels, op, ": ", what, " ", t.str(), " must be [", channels, "]");
+    ENGINE_CHECK(t.dim() == 1 && t.size(0) == channels, op, ": ", what, " ", t.str(), " must be [",
+                 channels, "]");
 }
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
+Tensor batch_norm(const Tensor& x,
+                  const Tensor& running_mean,
+                  const Tensor& running_var,
+                  const Tensor& weight,
+                  const Tensor& bias,
+                  bool training,
+                  double momentum,
+                  double eps) {
   ENGINE_CHECK(x.dim() >= 2, "batch_norm: input must be [N, C, ...], got ", x.str());
   const std::int64_t channels = x.size(1);
   check_channel_vector(running_mean, channels, "running_mean", "batch_norm");
@@ -57,11 +74,13 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   check_channel_vector(weight, channels, "weight", "batch_norm");
   check_channel_vector(bias, channels, "bias", "batch_norm");
   if (!training) {
-    ENGINE_CHECK(running_mean.defined() && running_var.defined(), "batch_norm: eval mode needs running statistics");
+    ENGINE_CHECK(running_mean.defined() && running_var.defined(),
+                 "batch_norm: eval mode needs running statistics");
     return frozen_batch_norm(x, running_mean, running_var, weight, bias, eps);
   }
   const std::int64_t per_channel = x.numel() / std::max<std::int64_t>(channels, 1);
-  ENGINE_CHECK(per_channel > 1, "batch_norm: training needs more than one value per channel, got ", x.str());
+  ENGINE_CHECK(per_channel > 1, "batch_norm: training needs more than one value per channel, got ",
+               x.str());
   // [N, C, *] -> [C, N * prod(*)]: one row per channel.
   std::vector<std::int64_t> order(x.dim());
   for (std::int64_t d = 0; d < x.dim(); ++d) order[d] = d;
@@ -79,8 +98,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   return affine(y, weight, bias, channel_shape(x));
 }
 
-Tensor frozen_batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                         const Tensor& bias, double eps) {
+Tensor frozen_batch_norm(const Tensor& x,
+                         const Tensor& running_mean,
+                         const Tensor& running_var,
+                         const Tensor& weight,
+                         const Tensor& bias,
+                         double eps) {
   ENGINE_CHECK(x.dim() >= 2, "frozen_batch_norm: input must be [N, C, ...], got ", x.str());
   const std::int64_t channels = x.size(1);
   check_channel_vector(running_mean, channels, "running_mean", "frozen_batch_norm");
@@ -93,7 +116,11 @@ Tensor frozen_batch_norm(const Tensor& x, const Tensor& running_mean, const Tens
   return add(mul(x, scale.reshape(shape)), shift.reshape(shape));
 }
 
-Tensor group_norm(const Tensor& x, std::int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps) {
+Tensor group_norm(const Tensor& x,
+                  std::int64_t num_groups,
+                  const Tensor& weight,
+                  const Tensor& bias,
+                  double eps) {
   ENGINE_CHECK(x.dim() >= 2, "group_norm: input must be [N, C, ...], got ", x.str());
   ENGINE_CHECK(num_groups > 0 && x.size(1) % num_groups == 0, "group_norm: ", num_groups,
                " groups do not divide the ", x.size(1), " channels of ", x.str());
@@ -103,14 +130,20 @@ Tensor group_norm(const Tensor& x, std::int64_t num_groups, const Tensor& weight
   return affine(y, weight, bias, channel_shape(x));
 }
 
-Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
+Tensor layer_norm(const Tensor& x,
+                  const Shape& normalized_shape,
+                  const Tensor& weight,
+                  const Tensor& bias,
+                  double eps) {
   const auto k = static_cast<std::int64_t>(normalized_shape.size());
-  ENGINE_CHECK(k >= 1 && k <= x.dim() && Shape(x.shape().end() - k, x.shape().end()) == normalized_shape,
-               "layer_norm: normalized_shape ", shape_str(normalized_shape), " must be the trailing dims of ", x.str());
+  ENGINE_CHECK(
+      k >= 1 && k <= x.dim() && Shape(x.shape().end() - k, x.shape().end()) == normalized_shape,
+      "layer_norm: normalized_shape ", shape_str(normalized_shape),
+      " must be the trailing dims of ", x.str());
   for (const Tensor* t : {&weight, &bias})
     if (t->defined())
-      ENGINE_CHECK(t->shape() == normalized_shape, "layer_norm: affine parameter ", t->str(), " must have shape ",
-                   shape_str(normalized_shape));
+      ENGINE_CHECK(t->shape() == normalized_shape, "layer_norm: affine parameter ", t->str(),
+                   " must have shape ", shape_str(normalized_shape));
   const Tensor y = normalize_rows(x.reshape({-1, numel(normalized_shape)}), eps).reshape(x.shape());
   Tensor out = y;
   if (weight.defined()) out = mul(out, weight);

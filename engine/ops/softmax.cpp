@@ -1,8 +1,8 @@
 // softmax / log_softmax front-ends; both have dedicated backward kernels that use the
 // forward output only.
+#include "kernels/cpu/softmax.h"
 #include "engine/autograd.h"
 #include "engine/ops.h"
-#include "kernels/cpu/softmax.h"
 
 namespace engine {
 
@@ -15,16 +15,22 @@ Tensor softmax_impl(const Tensor& x_in, std::int64_t dim, bool log) {
   const Tensor x = x_in.contiguous();
   Tensor y = empty_like(x);
   if (x.numel() > 0) kernels::cpu::softmax(x, dim, log, y);
-  autograd::record(op, y, {x}, [dim, log, y_saved = y.detach()](const Tensor& g, const autograd::NeedsGrad&) {
-    Tensor gx = empty_like(y_saved);
-    if (gx.numel() > 0) kernels::cpu::softmax_backward(g.contiguous(), y_saved, dim, log, gx);
-    return std::vector<Tensor>{gx};
-  });
+  autograd::record(op, y, {x},
+                   [dim, log, y_saved = y.detach()](const Tensor& g, const autograd::NeedsGrad&) {
+                     Tensor gx = empty_like(y_saved);
+                     if (gx.numel() > 0)
+                       kernels::cpu::softmax_backward(g.contiguous(), y_saved, dim, log, gx);
+                     return std::vector<Tensor>{gx};
+                   });
   return y;
 }
 }  // namespace
 
-Tensor softmax(const Tensor& x, std::int64_t dim) { return softmax_impl(x, dim, false); }
-Tensor log_softmax(const Tensor& x, std::int64_t dim) { return softmax_impl(x, dim, true); }
+Tensor softmax(const Tensor& x, std::int64_t dim) {
+  return softmax_impl(x, dim, false);
+}
+Tensor log_softmax(const Tensor& x, std::int64_t dim) {
+  return softmax_impl(x, dim, true);
+}
 
 }  // namespace engine

@@ -18,12 +18,14 @@ std::vector<ParamGroup> single_group(std::vector<Tensor> params, double lr, doub
 }
 
 void check_grad(const Tensor& p, const Tensor& g, const char* op) {
-  ENGINE_CHECK(g.shape() == p.shape() && g.dtype() == p.dtype(), op, ": gradient ", g.str(), " does not match parameter ",
-               p.str());
+  ENGINE_CHECK(g.shape() == p.shape() && g.dtype() == p.dtype(), op, ": gradient ", g.str(),
+               " does not match parameter ", p.str());
 }
 
 // Looks up "<group>.<index>.<name>" in a saved state; undefined when absent.
-Tensor find_state(const std::unordered_map<std::string, Tensor>& saved, std::size_t g, std::size_t i,
+Tensor find_state(const std::unordered_map<std::string, Tensor>& saved,
+                  std::size_t g,
+                  std::size_t i,
                   const char* name) {
   auto it = saved.find(std::to_string(g) + "." + std::to_string(i) + "." + name);
   return it == saved.end() ? Tensor() : it->second;
@@ -36,8 +38,8 @@ std::unordered_map<std::string, Tensor> index_state(const nn::NamedTensors& stat
 }
 
 Tensor copy_of(const Tensor& saved, const Tensor& like, const std::string& what) {
-  ENGINE_CHECK(saved.shape() == like.shape(), "optimizer state ", what, ": saved ", saved.str(), " does not match ",
-               like.str());
+  ENGINE_CHECK(saved.shape() == like.shape(), "optimizer state ", what, ": saved ", saved.str(),
+               " does not match ", like.str());
   return saved.to(like.dtype()).contiguous().clone();
 }
 
@@ -45,11 +47,13 @@ Tensor copy_of(const Tensor& saved, const Tensor& like, const std::string& what)
 
 Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
   for (auto& group : groups_) {
-    ENGINE_CHECK(group.lr >= 0 && group.weight_decay >= 0, "optimizer: lr and weight_decay must be non-negative");
+    ENGINE_CHECK(group.lr >= 0 && group.weight_decay >= 0,
+                 "optimizer: lr and weight_decay must be non-negative");
     group.initial_lr = group.lr;
     for (const auto& p : group.params)
       ENGINE_CHECK(p.is_leaf() && p.requires_grad() && p.is_contiguous(),
-                   "optimizer: parameters must be contiguous leaves that require grad, got ", p.str());
+                   "optimizer: parameters must be contiguous leaves that require grad, got ",
+                   p.str());
   }
 }
 
@@ -63,7 +67,8 @@ void Optimizer::zero_grad() {
 SGD::SGD(std::vector<Tensor> params, SGDOptions options)
     : SGD(single_group(std::move(params), options.lr, options.weight_decay), options) {}
 
-SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options) : Optimizer(std::move(groups)), options_(options) {
+SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options)
+    : Optimizer(std::move(groups)), options_(options) {
   ENGINE_CHECK(options.momentum >= 0, "SGD: momentum must be non-negative, got ", options.momentum);
   ENGINE_CHECK(!options.nesterov || (options.momentum > 0 && options.dampening == 0),
                "SGD: nesterov needs momentum > 0 and dampening 0");
@@ -94,7 +99,8 @@ nn::NamedTensors SGD::state() const {
   for (std::size_t g = 0; g < momentum_.size(); ++g)
     for (std::size_t i = 0; i < momentum_[g].size(); ++i)
       if (momentum_[g][i].defined())
-        out.emplace_back(std::to_string(g) + "." + std::to_string(i) + ".momentum_buffer", momentum_[g][i]);
+        out.emplace_back(std::to_string(g) + "." + std::to_string(i) + ".momentum_buffer",
+                         momentum_[g][i]);
   return out;
 }
 
@@ -103,7 +109,8 @@ void SGD::load_state(const nn::NamedTensors& state) {
   for (std::size_t g = 0; g < groups_.size(); ++g)
     for (std::size_t i = 0; i < groups_[g].params.size(); ++i) {
       const Tensor t = find_state(saved, g, i, "momentum_buffer");
-      momentum_[g][i] = t.defined() ? copy_of(t, groups_[g].params[i], "momentum_buffer") : Tensor();
+      momentum_[g][i] =
+          t.defined() ? copy_of(t, groups_[g].params[i], "momentum_buffer") : Tensor();
     }
 }
 
@@ -112,8 +119,10 @@ void SGD::load_state(const nn::NamedTensors& state) {
 AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
     : AdamW(single_group(std::move(params), options.lr, options.weight_decay), options) {}
 
-AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options) : Optimizer(std::move(groups)), options_(options) {
-  ENGINE_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1 && options.eps >= 0,
+AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options)
+    : Optimizer(std::move(groups)), options_(options) {
+  ENGINE_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1 &&
+                   options.eps >= 0,
                "AdamW: betas must lie in [0, 1) and eps must be non-negative");
   for (const auto& group : groups_) {
     exp_avg_.emplace_back(group.params.size());
@@ -135,8 +144,9 @@ void AdamW::step() {
         exp_avg_[g][i] = zeros_like(p);
         exp_avg_sq_[g][i] = zeros_like(p);
       }
-      kernels::cpu::adamw_update(p, grad.contiguous(), exp_avg_[g][i], exp_avg_sq_[g][i],
-                                 {group.lr, options_.beta1, options_.beta2, options_.eps, group.weight_decay, step_});
+      kernels::cpu::adamw_update(
+          p, grad.contiguous(), exp_avg_[g][i], exp_avg_sq_[g][i],
+          {group.lr, options_.beta1, options_.beta2, options_.eps, group.weight_decay, step_});
     }
   }
 }
@@ -161,8 +171,10 @@ void AdamW::load_state(const nn::NamedTensors& state) {
   step_ = static_cast<std::int64_t>(it->second.item());
   for (std::size_t g = 0; g < groups_.size(); ++g)
     for (std::size_t i = 0; i < groups_[g].params.size(); ++i) {
-      const Tensor m = find_state(saved, g, i, "exp_avg"), v = find_state(saved, g, i, "exp_avg_sq");
-      ENGINE_CHECK(m.defined() == v.defined(), "AdamW state: exp_avg and exp_avg_sq must come together");
+      const Tensor m = find_state(saved, g, i, "exp_avg"),
+                   v = find_state(saved, g, i, "exp_avg_sq");
+      ENGINE_CHECK(m.defined() == v.defined(),
+                   "AdamW state: exp_avg and exp_avg_sq must come together");
       exp_avg_[g][i] = m.defined() ? copy_of(m, groups_[g].params[i], "exp_avg") : Tensor();
       exp_avg_sq_[g][i] = v.defined() ? copy_of(v, groups_[g].params[i], "exp_avg_sq") : Tensor();
     }

@@ -42,7 +42,8 @@ struct SGDOptions {
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, SGDOptions options);
-  SGD(std::vector<ParamGroup> groups, SGDOptions options);  // group lr/weight_decay override options
+  SGD(std::vector<ParamGroup> groups,
+      SGDOptions options);  // group lr/weight_decay override options
   void step() override;
   nn::NamedTensors state() const override;
   void load_state(const nn::NamedTensors& state) override;

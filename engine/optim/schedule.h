@@ -13,7 +13,7 @@ namespace engine::optim {
 class Schedule {
  public:
   virtual ~Schedule() = default;
-  virtual double factor(std::int64_t step) const = 0;  // lr = initial_lr * factor(step)
+  virtual double factor(std::int64_t step) const = 0;         // lr = initial_lr * factor(step)
   void apply(Optimizer& optimizer, std::int64_t step) const;  // sets every group's lr
 };
 
@@ -44,7 +44,8 @@ class CosineSchedule : public Schedule {
   double min_factor_;
 };
 
-// For step < warmup_steps: after(step) * (start + (1 - start) step / warmup_steps); then after(step).
+// For step < warmup_steps: after(step) * (start + (1 - start) step / warmup_steps); then
+// after(step).
 class LinearWarmup : public Schedule {
  public:
   LinearWarmup(std::int64_t warmup_steps, double start_factor, std::shared_ptr<Schedule> after);

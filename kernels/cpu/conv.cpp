@@ -15,16 +15,19 @@ using engine::Tensor;
 namespace {
 
 bool is_pointwise(const Conv2dGeometry& g) {
-  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0;
+  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
+         g.pad_w == 0;
 }
 
-// col [channels * kh * kw, out_h * out_w] <- receptive fields of one image/group plane x [channels, H, W].
+// col [channels * kh * kw, out_h * out_w] <- receptive fields of one image/group plane x [channels,
+// H, W].
 template <typename T>
 void im2col(const T* x, std::int64_t channels, const Conv2dGeometry& g, T* col) {
   const std::int64_t rows = channels * g.kernel_h * g.kernel_w, plane = g.out_h * g.out_w;
   parallel_for(rows, plane, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
-      const std::int64_t kj = row % g.kernel_w, ki = (row / g.kernel_w) % g.kernel_h, c = row / (g.kernel_w * g.kernel_h);
+      const std::int64_t kj = row % g.kernel_w, ki = (row / g.kernel_w) % g.kernel_h,
+                         c = row / (g.kernel_w * g.kernel_h);
       const T* src = x + c * g.height * g.width;
       T* dst = col + row * plane;
       for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
@@ -70,13 +73,19 @@ void col2im(const T* col, std::int64_t channels, const Conv2dGeometry& g, T* x) 
 struct Sizes {
   std::int64_t cg, og, k, p;  // channels per group (in, out), GEMM depth, output plane size
   explicit Sizes(const Conv2dGeometry& g)
-      : cg(g.in_channels / g.groups), og(g.out_channels / g.groups), k(cg * g.kernel_h * g.kernel_w),
+      : cg(g.in_channels / g.groups),
+        og(g.out_channels / g.groups),
+        k(cg * g.kernel_h * g.kernel_w),
         p(g.out_h * g.out_w) {}
 };
 
 }  // namespace
 
-void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& g, const Tensor& out) {
+void conv2d_forward(const Tensor& x,
+                    const Tensor& weight,
+                    const Tensor& bias,
+                    const Conv2dGeometry& g,
+                    const Tensor& out) {
   const Sizes s(g);
   const bool pointwise = is_pointwise(g);
   engine::dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
@@ -91,8 +100,9 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
           col_offset = 0;
         }
         // out[n, group] [og, P] = weight[group] [og, K] @ col [K, P]
-        gemm(s.og, s.p, s.k, 1.0, {&weight, grp * s.og * s.k, s.k, false}, {&col, col_offset, s.p, false}, 0.0, out,
-             (n * g.out_channels + grp * s.og) * s.p, s.p);
+        gemm(s.og, s.p, s.k, 1.0, {&weight, grp * s.og * s.k, s.k, false},
+             {&col, col_offset, s.p, false}, 0.0, out, (n * g.out_channels + grp * s.og) * s.p,
+             s.p);
       }
     }
     if (bias.defined()) {
@@ -108,14 +118,21 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
   });
 }
 
-void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Conv2dGeometry& g,
-                     const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias) {
+void conv2d_backward(const Tensor& grad_out,
+                     const Tensor& x,
+                     const Tensor& weight,
+                     const Conv2dGeometry& g,
+                     const Tensor& grad_x,
+                     const Tensor& grad_weight,
+                     const Tensor& grad_bias) {
   const Sizes s(g);
   const bool pointwise = is_pointwise(g);
   engine::dispatch_float(x.dtype(), "conv2d_backward", [&](auto tag) {
     using T = decltype(tag);
-    Tensor col = (pointwise || !grad_weight.defined()) ? x : engine::empty({s.k, s.p}, {.dtype = x.dtype()});
-    Tensor grad_col = (pointwise || !grad_x.defined()) ? grad_x : engine::empty({s.k, s.p}, {.dtype = x.dtype()});
+    Tensor col =
+        (pointwise || !grad_weight.defined()) ? x : engine::empty({s.k, s.p}, {.dtype = x.dtype()});
+    Tensor grad_col =
+        (pointwise || !grad_x.defined()) ? grad_x : engine::empty({s.k, s.p}, {.dtype = x.dtype()});
     for (std::int64_t n = 0; n < g.batch; ++n) {
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
         const std::int64_t x_offset = (n * g.in_channels + grp * s.cg) * g.height * g.width;
@@ -127,14 +144,15 @@ void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weig
             col_offset = 0;
           }
           // grad_weight[group] [og, K] (+)= grad_out[n, group] [og, P] @ col^T [P, K]
-          gemm(s.og, s.k, s.p, 1.0, {&grad_out, go_offset, s.p, false}, {&col, col_offset, s.p, true}, n == 0 ? 0.0 : 1.0,
-               grad_weight, grp * s.og * s.k, s.k);
+          gemm(s.og, s.k, s.p, 1.0, {&grad_out, go_offset, s.p, false},
+               {&col, col_offset, s.p, true}, n == 0 ? 0.0 : 1.0, grad_weight, grp * s.og * s.k,
+               s.k);
         }
         if (grad_x.defined()) {
           // grad_col [K, P] = weight[group]^T [K, og] @ grad_out[n, group] [og, P]
           const std::int64_t gc_offset = pointwise ? x_offset : 0;
-          gemm(s.k, s.p, s.og, 1.0, {&weight, grp * s.og * s.k, s.k, true}, {&grad_out, go_offset, s.p, false}, 0.0,
-               grad_col, gc_offset, s.p);
+          gemm(s.k, s.p, s.og, 1.0, {&weight, grp * s.og * s.k, s.k, true},
+               {&grad_out, go_offset, s.p, false}, 0.0, grad_col, gc_offset, s.p);
           if (!pointwise) col2im(grad_col.data_ptr<T>(), s.cg, g, grad_x.data_ptr<T>() + x_offset);
         }
       }

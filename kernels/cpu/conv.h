@@ -12,16 +12,23 @@ struct Conv2dGeometry {
   std::int64_t batch, in_channels, height, width;         // input  [N, C, H, W]
   std::int64_t out_channels, kernel_h, kernel_w, groups;  // weight [O, C / groups, kh, kw]
   std::int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
-  std::int64_t out_h, out_w;                              // output [N, O, out_h, out_w]
+  std::int64_t out_h, out_w;  // output [N, O, out_h, out_w]
 };
 
 // out = conv(x, weight) + bias (bias may be undefined); x, weight contiguous; out contiguous.
-void conv2d_forward(const engine::Tensor& x, const engine::Tensor& weight, const engine::Tensor& bias,
-                    const Conv2dGeometry& g, const engine::Tensor& out);
+void conv2d_forward(const engine::Tensor& x,
+                    const engine::Tensor& weight,
+                    const engine::Tensor& bias,
+                    const Conv2dGeometry& g,
+                    const engine::Tensor& out);
 // Gradients of the outputs that are defined (grad_x, grad_weight, grad_bias are contiguous and
 // are overwritten). grad_out contiguous [N, O, out_h, out_w].
-void conv2d_backward(const engine::Tensor& grad_out, const engine::Tensor& x, const engine::Tensor& weight,
-                     const Conv2dGeometry& g, const engine::Tensor& grad_x, const engine::Tensor& grad_weight,
+void conv2d_backward(const engine::Tensor& grad_out,
+                     const engine::Tensor& x,
+                     const engine::Tensor& weight,
+                     const Conv2dGeometry& g,
+                     const engine::Tensor& grad_x,
+                     const engine::Tensor& grad_weight,
                      const engine::Tensor& grad_bias);
 
 }  // namespace kernels::cpu

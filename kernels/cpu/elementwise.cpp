@@ -29,27 +29,48 @@ void unary_float(UnaryOp op, const Tensor& x, const Tensor& out) {
   auto run = [&](auto f) { map_elements<T, T>(out, {x}, f); };
   constexpr T kInvSqrt2 = T(1) / std::numbers::sqrt2_v<T>;
   switch (op) {
-    case UnaryOp::neg: return run([](T v) { return -v; });
-    case UnaryOp::exp: return run([](T v) { return std::exp(v); });
-    case UnaryOp::log: return run([](T v) { return std::log(v); });
-    case UnaryOp::sqrt: return run([](T v) { return std::sqrt(v); });
-    case UnaryOp::rsqrt: return run([](T v) { return T(1) / std::sqrt(v); });
-    case UnaryOp::abs: return run([](T v) { return std::abs(v); });
-    case UnaryOp::sin: return run([](T v) { return std::sin(v); });
-    case UnaryOp::cos: return run([](T v) { return std::cos(v); });
-    case UnaryOp::square: return run([](T v) { return v * v; });
-    case UnaryOp::reciprocal: return run([](T v) { return T(1) / v; });
-    case UnaryOp::sign: return run([](T v) { return T((v > 0) - (v < 0)); });
-    case UnaryOp::relu: return run([](T v) { return v > 0 ? v : T(0); });
-    case UnaryOp::sigmoid: return run([](T v) { return sigmoid(v); });
-    case UnaryOp::tanh: return run([](T v) { return std::tanh(v); });
-    case UnaryOp::silu: return run([](T v) { return v * sigmoid(v); });
-    case UnaryOp::gelu: return run([=](T v) { return T(0.5) * v * (T(1) + std::erf(v * kInvSqrt2)); });
-    case UnaryOp::log1p: return run([](T v) { return std::log1p(v); });
-    case UnaryOp::expm1: return run([](T v) { return std::expm1(v); });
-    case UnaryOp::floor: return run([](T v) { return std::floor(v); });
-    case UnaryOp::ceil: return run([](T v) { return std::ceil(v); });
-    default: ENGINE_FAIL(engine::op_name(op), ": not defined for dtype ", engine::dtype_name(x.dtype()));
+    case UnaryOp::neg:
+      return run([](T v) { return -v; });
+    case UnaryOp::exp:
+      return run([](T v) { return std::exp(v); });
+    case UnaryOp::log:
+      return run([](T v) { return std::log(v); });
+    case UnaryOp::sqrt:
+      return run([](T v) { return std::sqrt(v); });
+    case UnaryOp::rsqrt:
+      return run([](T v) { return T(1) / std::sqrt(v); });
+    case UnaryOp::abs:
+      return run([](T v) { return std::abs(v); });
+    case UnaryOp::sin:
+      return run([](T v) { return std::sin(v); });
+    case UnaryOp::cos:
+      return run([](T v) { return std::cos(v); });
+    case UnaryOp::square:
+      return run([](T v) { return v * v; });
+    case UnaryOp::reciprocal:
+      return run([](T v) { return T(1) / v; });
+    case UnaryOp::sign:
+      return run([](T v) { return T((v > 0) - (v < 0)); });
+    case UnaryOp::relu:
+      return run([](T v) { return v > 0 ? v : T(0); });
+    case UnaryOp::sigmoid:
+      return run([](T v) { return sigmoid(v); });
+    case UnaryOp::tanh:
+      return run([](T v) { return std::tanh(v); });
+    case UnaryOp::silu:
+      return run([](T v) { return v * sigmoid(v); });
+    case UnaryOp::gelu:
+      return run([=](T v) { return T(0.5) * v * (T(1) + std::erf(v * kInvSqrt2)); });
+    case UnaryOp::log1p:
+      return run([](T v) { return std::log1p(v); });
+    case UnaryOp::expm1:
+      return run([](T v) { return std::expm1(v); });
+    case UnaryOp::floor:
+      return run([](T v) { return std::floor(v); });
+    case UnaryOp::ceil:
+      return run([](T v) { return std::ceil(v); });
+    default:
+      ENGINE_FAIL(engine::op_name(op), ": not defined for dtype ", engine::dtype_name(x.dtype()));
   }
 }
 
@@ -60,11 +81,16 @@ void unary_integral(UnaryOp op, const Tensor& x, const Tensor& out) {
     if (op == UnaryOp::logical_not) return run([](bool v) { return !v; });
   } else {
     switch (op) {
-      case UnaryOp::neg: return run([](T v) { return T(-v); });
-      case UnaryOp::abs: return run([](T v) { return v < 0 ? T(-v) : v; });
-      case UnaryOp::square: return run([](T v) { return T(v * v); });
-      case UnaryOp::sign: return run([](T v) { return T((v > 0) - (v < 0)); });
-      default: break;
+      case UnaryOp::neg:
+        return run([](T v) { return T(-v); });
+      case UnaryOp::abs:
+        return run([](T v) { return v < 0 ? T(-v) : v; });
+      case UnaryOp::square:
+        return run([](T v) { return T(v * v); });
+      case UnaryOp::sign:
+        return run([](T v) { return T((v > 0) - (v < 0)); });
+      default:
+        break;
     }
   }
   ENGINE_FAIL(engine::op_name(op), ": not defined for dtype ", engine::dtype_name(x.dtype()),
@@ -72,24 +98,38 @@ void unary_integral(UnaryOp op, const Tensor& x, const Tensor& out) {
 }
 
 template <typename T>
-void unary_backward_float(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& y, const Tensor& gx) {
+void unary_backward_float(
+    UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& y, const Tensor& gx) {
   auto run = [&](auto f) { map_elements<T, T, T, T>(gx, {g, x, y}, f); };
   constexpr T kInvSqrt2 = T(1) / std::numbers::sqrt2_v<T>;
   constexpr T kInvSqrt2Pi = std::numbers::inv_sqrtpi_v<T> * kInvSqrt2;
   switch (op) {
-    case UnaryOp::neg: return run([](T d, T, T) { return -d; });
-    case UnaryOp::exp: return run([](T d, T, T r) { return d * r; });
-    case UnaryOp::log: return run([](T d, T v, T) { return d / v; });
-    case UnaryOp::sqrt: return run([](T d, T, T r) { return d / (T(2) * r); });
-    case UnaryOp::rsqrt: return run([](T d, T, T r) { return T(-0.5) * d * r * r * r; });
-    case UnaryOp::abs: return run([](T d, T v, T) { return d * T((v > 0) - (v < 0)); });
-    case UnaryOp::sin: return run([](T d, T v, T) { return d * std::cos(v); });
-    case UnaryOp::cos: return run([](T d, T v, T) { return -d * std::sin(v); });
-    case UnaryOp::square: return run([](T d, T v, T) { return T(2) * v * d; });
-    case UnaryOp::reciprocal: return run([](T d, T, T r) { return -d * r * r; });
-    case UnaryOp::relu: return run([](T d, T v, T) { return v > 0 ? d : T(0); });
-    case UnaryOp::sigmoid: return run([](T d, T, T r) { return d * r * (T(1) - r); });
-    case UnaryOp::tanh: return run([](T d, T, T r) { return d * (T(1) - r * r); });
+    case UnaryOp::neg:
+      return run([](T d, T, T) { return -d; });
+    case UnaryOp::exp:
+      return run([](T d, T, T r) { return d * r; });
+    case UnaryOp::log:
+      return run([](T d, T v, T) { return d / v; });
+    case UnaryOp::sqrt:
+      return run([](T d, T, T r) { return d / (T(2) * r); });
+    case UnaryOp::rsqrt:
+      return run([](T d, T, T r) { return T(-0.5) * d * r * r * r; });
+    case UnaryOp::abs:
+      return run([](T d, T v, T) { return d * T((v > 0) - (v < 0)); });
+    case UnaryOp::sin:
+      return run([](T d, T v, T) { return d * std::cos(v); });
+    case UnaryOp::cos:
+      return run([](T d, T v, T) { return -d * std::sin(v); });
+    case UnaryOp::square:
+      return run([](T d, T v, T) { return T(2) * v * d; });
+    case UnaryOp::reciprocal:
+      return run([](T d, T, T r) { return -d * r * r; });
+    case UnaryOp::relu:
+      return run([](T d, T v, T) { return v > 0 ? d : T(0); });
+    case UnaryOp::sigmoid:
+      return run([](T d, T, T r) { return d * r * (T(1) - r); });
+    case UnaryOp::tanh:
+      return run([](T d, T, T r) { return d * (T(1) - r * r); });
     case UnaryOp::silu:
       return run([](T d, T v, T) {
         const T s = sigmoid(v);
@@ -100,9 +140,12 @@ void unary_backward_float(UnaryOp op, const Tensor& g, const Tensor& x, const Te
         const T cdf = T(0.5) * (T(1) + std::erf(v * kInvSqrt2));
         return d * (cdf + v * kInvSqrt2Pi * std::exp(T(-0.5) * v * v));
       });
-    case UnaryOp::log1p: return run([](T d, T v, T) { return d / (T(1) + v); });
-    case UnaryOp::expm1: return run([](T d, T, T r) { return d * (r + T(1)); });
-    default: ENGINE_FAIL(engine::op_name(op), ": has no derivative");
+    case UnaryOp::log1p:
+      return run([](T d, T v, T) { return d / (T(1) + v); });
+    case UnaryOp::expm1:
+      return run([](T d, T, T r) { return d * (r + T(1)); });
+    default:
+      ENGINE_FAIL(engine::op_name(op), ": has no derivative");
   }
 }
 
@@ -110,9 +153,12 @@ template <typename T>
 void arithmetic(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   auto run = [&](auto f) { map_elements<T, T, T>(out, {a, b}, f); };
   switch (op) {
-    case BinaryOp::add: return run([](T u, T v) { return T(u + v); });
-    case BinaryOp::sub: return run([](T u, T v) { return T(u - v); });
-    case BinaryOp::mul: return run([](T u, T v) { return T(u * v); });
+    case BinaryOp::add:
+      return run([](T u, T v) { return T(u + v); });
+    case BinaryOp::sub:
+      return run([](T u, T v) { return T(u - v); });
+    case BinaryOp::mul:
+      return run([](T u, T v) { return T(u * v); });
     case BinaryOp::div:
       if constexpr (std::is_floating_point_v<T>) {
         return run([](T u, T v) { return u / v; });
@@ -124,12 +170,16 @@ void arithmetic(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out
           return T((u % v != 0 && ((u < 0) != (v < 0))) ? q - 1 : q);
         });
       }
-    case BinaryOp::maximum: return run([](T u, T v) { return (u != u || u > v) ? u : v; });
-    case BinaryOp::minimum: return run([](T u, T v) { return (u != u || u < v) ? u : v; });
+    case BinaryOp::maximum:
+      return run([](T u, T v) { return (u != u || u > v) ? u : v; });
+    case BinaryOp::minimum:
+      return run([](T u, T v) { return (u != u || u < v) ? u : v; });
     case BinaryOp::pow:
-      if constexpr (std::is_floating_point_v<T>) return run([](T u, T v) { return std::pow(u, v); });
+      if constexpr (std::is_floating_point_v<T>)
+        return run([](T u, T v) { return std::pow(u, v); });
       break;
-    default: break;
+    default:
+      break;
   }
   ENGINE_FAIL(engine::op_name(op), ": not defined for dtype ", engine::dtype_name(a.dtype()));
 }
@@ -138,15 +188,24 @@ template <typename T>
 void comparison(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   auto run = [&](auto f) { map_elements<bool, T, T>(out, {a, b}, f); };
   switch (op) {
-    case BinaryOp::eq: return run([](T u, T v) { return u == v; });
-    case BinaryOp::ne: return run([](T u, T v) { return u != v; });
-    case BinaryOp::lt: return run([](T u, T v) { return u < v; });
-    case BinaryOp::le: return run([](T u, T v) { return u <= v; });
-    case BinaryOp::gt: return run([](T u, T v) { return u > v; });
-    case BinaryOp::ge: return run([](T u, T v) { return u >= v; });
-    case BinaryOp::logical_and: return run([](T u, T v) { return bool(u) && bool(v); });
-    case BinaryOp::logical_or: return run([](T u, T v) { return bool(u) || bool(v); });
-    default: ENGINE_FAIL(engine::op_name(op), ": not a comparison");
+    case BinaryOp::eq:
+      return run([](T u, T v) { return u == v; });
+    case BinaryOp::ne:
+      return run([](T u, T v) { return u != v; });
+    case BinaryOp::lt:
+      return run([](T u, T v) { return u < v; });
+    case BinaryOp::le:
+      return run([](T u, T v) { return u <= v; });
+    case BinaryOp::gt:
+      return run([](T u, T v) { return u > v; });
+    case BinaryOp::ge:
+      return run([](T u, T v) { return u >= v; });
+    case BinaryOp::logical_and:
+      return run([](T u, T v) { return bool(u) && bool(v); });
+    case BinaryOp::logical_or:
+      return run([](T u, T v) { return bool(u) || bool(v); });
+    default:
+      ENGINE_FAIL(engine::op_name(op), ": not a comparison");
   }
 }
 
@@ -154,9 +213,12 @@ void comparison(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out
 template <typename F>
 void dispatch_any(DType dtype, F&& f) {
   switch (dtype) {
-    case DType::f16: return f(engine::Half{});
-    case DType::bf16: return f(engine::BFloat16{});
-    default: return engine::dispatch_all(dtype, "copy", std::forward<F>(f));
+    case DType::f16:
+      return f(engine::Half{});
+    case DType::bf16:
+      return f(engine::BFloat16{});
+    default:
+      return engine::dispatch_all(dtype, "copy", std::forward<F>(f));
   }
 }
 
@@ -184,12 +246,15 @@ Dst convert(Src v) {
 void unary(UnaryOp op, const Tensor& x, const Tensor& out) {
   engine::dispatch_all(x.dtype(), engine::op_name(op), [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) unary_float<T>(op, x, out);
-    else unary_integral<T>(op, x, out);
+    if constexpr (std::is_floating_point_v<T>)
+      unary_float<T>(op, x, out);
+    else
+      unary_integral<T>(op, x, out);
   });
 }
 
-void unary_backward(UnaryOp op, const Tensor& grad, const Tensor& x, const Tensor& y, const Tensor& grad_x) {
+void unary_backward(
+    UnaryOp op, const Tensor& grad, const Tensor& x, const Tensor& y, const Tensor& grad_x) {
   engine::dispatch_float(x.dtype(), engine::op_name(op), [&](auto tag) {
     unary_backward_float<decltype(tag)>(op, grad, x, y, grad_x);
   });
@@ -198,10 +263,12 @@ void unary_backward(UnaryOp op, const Tensor& grad, const Tensor& x, const Tenso
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   engine::dispatch_all(a.dtype(), engine::op_name(op), [&](auto tag) {
     using T = decltype(tag);
-    if (engine::is_comparison(op)) comparison<T>(op, a, b, out);
+    if (engine::is_comparison(op))
+      comparison<T>(op, a, b, out);
     else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::uint8_t>)
       ENGINE_FAIL(engine::op_name(op), ": not defined for dtype ", engine::dtype_name(a.dtype()));
-    else arithmetic<T>(op, a, b, out);
+    else
+      arithmetic<T>(op, a, b, out);
   });
 }
 

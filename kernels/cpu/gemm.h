@@ -16,7 +16,15 @@ struct MatrixRef {
 };
 
 // C[m, n] (row-major, leading dim ldc, at c_offset in c) = alpha * A[m, k] @ B[k, n] + beta * C.
-void gemm(std::int64_t m, std::int64_t n, std::int64_t k, double alpha, const MatrixRef& a,
-          const MatrixRef& b, double beta, const engine::Tensor& c, std::int64_t c_offset, std::int64_t ldc);
+void gemm(std::int64_t m,
+          std::int64_t n,
+          std::int64_t k,
+          double alpha,
+          const MatrixRef& a,
+          const MatrixRef& b,
+          double beta,
+          const engine::Tensor& c,
+          std::int64_t c_offset,
+          std::int64_t ldc);
 
 }  // namespace kernels::cpu

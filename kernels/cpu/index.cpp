@@ -65,7 +65,8 @@ void index_select(const Tensor& x, std::int64_t dim, const Tensor& index, const 
 }
 
 void index_add(const Tensor& out, std::int64_t dim, const Tensor& index, const Tensor& src) {
-  const std::int64_t outer = prod(out, 0, dim), n = out.size(dim), inner = prod(out, dim + 1, out.dim());
+  const std::int64_t outer = prod(out, 0, dim), n = out.size(dim),
+                     inner = prod(out, dim + 1, out.dim());
   const std::int64_t m = index.numel();
   engine::dispatch_number(out.dtype(), "index_add", [&](auto tag) {
     using T = decltype(tag);
@@ -78,7 +79,8 @@ void index_add(const Tensor& out, std::int64_t dim, const Tensor& index, const T
         for (std::int64_t lane = begin; lane < end; ++lane) {
           const std::int64_t o = lane / inner, i = lane % inner;
           for (std::int64_t j = 0; j < m; ++j)
-            op[(o * n + static_cast<std::int64_t>(ip[j])) * inner + i] += sp[(o * m + j) * inner + i];
+            op[(o * n + static_cast<std::int64_t>(ip[j])) * inner + i] +=
+                sp[(o * m + j) * inner + i];
         }
       });
     });
@@ -93,10 +95,11 @@ void gather(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor
       const T* xp = static_cast<const T*>(x.raw_data());
       T* op = static_cast<T*>(out.raw_data());
       const I* ip = index.data_ptr<I>();
-      for_each_lane(index, x, dim, [&](std::int64_t io, std::int64_t is, std::int64_t xo, std::int64_t xs) {
-        for (std::int64_t j = 0; j < index.size(dim); ++j)
-          op[io + j * is] = xp[xo + static_cast<std::int64_t>(ip[io + j * is]) * xs];
-      });
+      for_each_lane(index, x, dim,
+                    [&](std::int64_t io, std::int64_t is, std::int64_t xo, std::int64_t xs) {
+                      for (std::int64_t j = 0; j < index.size(dim); ++j)
+                        op[io + j * is] = xp[xo + static_cast<std::int64_t>(ip[io + j * is]) * xs];
+                    });
     });
   });
 }
@@ -109,10 +112,11 @@ void scatter_add(const Tensor& out, std::int64_t dim, const Tensor& index, const
       T* op = static_cast<T*>(out.raw_data());
       const T* sp = static_cast<const T*>(src.raw_data());
       const I* ip = index.data_ptr<I>();
-      for_each_lane(index, out, dim, [&](std::int64_t io, std::int64_t is, std::int64_t oo, std::int64_t os) {
-        for (std::int64_t j = 0; j < index.size(dim); ++j)
-          op[oo + static_cast<std::int64_t>(ip[io + j * is]) * os] += sp[io + j * is];
-      });
+      for_each_lane(index, out, dim,
+                    [&](std::int64_t io, std::int64_t is, std::int64_t oo, std::int64_t os) {
+                      for (std::int64_t j = 0; j < index.size(dim); ++j)
+                        op[oo + static_cast<std::int64_t>(ip[io + j * is]) * os] += sp[io + j * is];
+                    });
     });
   });
 }

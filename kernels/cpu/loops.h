@@ -40,7 +40,8 @@ struct StridedGeometry {
   engine::Shape shape;
   std::array<engine::Shape, K> strides;
 
-  StridedGeometry(const engine::Shape& full_shape, const std::array<engine::Shape, K>& full_strides) {
+  StridedGeometry(const engine::Shape& full_shape,
+                  const std::array<engine::Shape, K>& full_strides) {
     // Drop size-1 dims, then merge dim i into i+1 when contiguous for all operands.
     for (std::size_t d = 0; d < full_shape.size(); ++d) {
       if (full_shape[d] == 1) continue;

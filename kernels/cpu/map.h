@@ -10,7 +10,9 @@
 namespace kernels::cpu {
 
 template <typename Out, typename... In, typename F>
-void map_elements(const engine::Tensor& out, const std::array<engine::Tensor, sizeof...(In)>& ins, F f) {
+void map_elements(const engine::Tensor& out,
+                  const std::array<engine::Tensor, sizeof...(In)>& ins,
+                  F f) {
   constexpr std::size_t K = 1 + sizeof...(In);
   std::array<engine::Shape, K> strides;
   strides[0] = out.strides();
@@ -28,10 +30,12 @@ void map_elements(const engine::Tensor& out, const std::array<engine::Tensor, si
       if (((step[0] == 1) && ... && (step[I + 1] == 1))) {
         for (std::int64_t j = 0; j < n; ++j) o[j] = f(std::get<I>(in)[j]...);
       } else {
-        for (std::int64_t j = 0; j < n; ++j) o[j * step[0]] = f(std::get<I>(in)[j * step[I + 1]]...);
+        for (std::int64_t j = 0; j < n; ++j)
+          o[j * step[0]] = f(std::get<I>(in)[j * step[I + 1]]...);
       }
     });
-  }(std::index_sequence_for<In...>{});
+  }
+  (std::index_sequence_for<In...>{});
 }
 
 }  // namespace kernels::cpu

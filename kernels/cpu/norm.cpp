@@ -9,7 +9,10 @@
 
 namespace kernels::cpu {
 
-void row_norm_forward(const engine::Tensor& x, double eps, const engine::Tensor& y, const engine::Tensor& mean,
+void row_norm_forward(const engine::Tensor& x,
+                      double eps,
+                      const engine::Tensor& y,
+                      const engine::Tensor& mean,
                       const engine::Tensor& rstd) {
   const std::int64_t rows = x.size(0), m = x.size(1);
   engine::dispatch_float(x.dtype(), "normalization", [&](auto tag) {
@@ -34,7 +37,9 @@ void row_norm_forward(const engine::Tensor& x, double eps, const engine::Tensor&
   });
 }
 
-void row_norm_backward(const engine::Tensor& grad_y, const engine::Tensor& y, const engine::Tensor& rstd,
+void row_norm_backward(const engine::Tensor& grad_y,
+                       const engine::Tensor& y,
+                       const engine::Tensor& rstd,
                        const engine::Tensor& grad_x) {
   const std::int64_t rows = y.size(0), m = y.size(1);
   engine::dispatch_float(y.dtype(), "normalization_backward", [&](auto tag) {
@@ -49,9 +54,11 @@ void row_norm_backward(const engine::Tensor& grad_y, const engine::Tensor& y, co
           sum_g += g[i];
           sum_gy += static_cast<double>(g[i]) * yr[i];
         }
-        const double mean_g = sum_g / static_cast<double>(m), mean_gy = sum_gy / static_cast<double>(m);
+        const double mean_g = sum_g / static_cast<double>(m),
+                     mean_gy = sum_gy / static_cast<double>(m);
         T* out = xp + r * m;
-        for (std::int64_t i = 0; i < m; ++i) out[i] = static_cast<T>(rp[r] * (g[i] - mean_g - yr[i] * mean_gy));
+        for (std::int64_t i = 0; i < m; ++i)
+          out[i] = static_cast<T>(rp[r] * (g[i] - mean_g - yr[i] * mean_gy));
       }
     });
   });

@@ -9,14 +9,17 @@
 
 namespace kernels::cpu {
 
-void sgd_update(const engine::Tensor& param, const engine::Tensor& grad, const engine::Tensor& momentum_buffer,
+void sgd_update(const engine::Tensor& param,
+                const engine::Tensor& grad,
+                const engine::Tensor& momentum_buffer,
                 const SgdHyper& h) {
   engine::dispatch_float(param.dtype(), "sgd", [&](auto tag) {
     using T = decltype(tag);
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
     T* buf = h.momentum != 0 ? momentum_buffer.data_ptr<T>() : nullptr;
-    const T lr = static_cast<T>(h.lr), mom = static_cast<T>(h.momentum), wd = static_cast<T>(h.weight_decay);
+    const T lr = static_cast<T>(h.lr), mom = static_cast<T>(h.momentum),
+            wd = static_cast<T>(h.weight_decay);
     const T keep = static_cast<T>(1 - h.dampening);
     parallel_for(param.numel(), 4, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
@@ -31,8 +34,11 @@ void sgd_update(const engine::Tensor& param, const engine::Tensor& grad, const e
   });
 }
 
-void adamw_update(const engine::Tensor& param, const engine::Tensor& grad, const engine::Tensor& exp_avg,
-                  const engine::Tensor& exp_avg_sq, const AdamWHyper& h) {
+void adamw_update(const engine::Tensor& param,
+                  const engine::Tensor& grad,
+                  const engine::Tensor& exp_avg,
+                  const engine::Tensor& exp_avg_sq,
+                  const AdamWHyper& h) {
   engine::dispatch_float(param.dtype(), "adamw", [&](auto tag) {
     using T = decltype(tag);
     T* p = param.data_ptr<T>();
@@ -42,7 +48,8 @@ void adamw_update(const engine::Tensor& param, const engine::Tensor& grad, const
     const double bias1 = 1 - std::pow(h.beta1, static_cast<double>(h.step));
     const double bias2 = 1 - std::pow(h.beta2, static_cast<double>(h.step));
     // Coefficients are formed in double and rounded once (1 - float(0.999) would be off by 1e-5).
-    const T decay = static_cast<T>(1 - h.lr * h.weight_decay), b1 = static_cast<T>(h.beta1), b2 = static_cast<T>(h.beta2);
+    const T decay = static_cast<T>(1 - h.lr * h.weight_decay), b1 = static_cast<T>(h.beta1),
+            b2 = static_cast<T>(h.beta2);
     const T one_minus_b1 = static_cast<T>(1 - h.beta1), one_minus_b2 = static_cast<T>(1 - h.beta2);
     const T step_size = static_cast<T>(h.lr / bias1), bias2_sqrt = static_cast<T>(std::sqrt(bias2));
     const T eps = static_cast<T>(h.eps);

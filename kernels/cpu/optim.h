@@ -14,15 +14,20 @@ struct SgdHyper {
   bool first_step;  // the momentum buffer is initialised to the (decayed) gradient
 };
 // param, grad, momentum_buffer: contiguous, one shape and dtype; buffer unused without momentum.
-void sgd_update(const engine::Tensor& param, const engine::Tensor& grad, const engine::Tensor& momentum_buffer,
+void sgd_update(const engine::Tensor& param,
+                const engine::Tensor& grad,
+                const engine::Tensor& momentum_buffer,
                 const SgdHyper& h);
 
 struct AdamWHyper {
   double lr, beta1, beta2, eps, weight_decay;
   std::int64_t step;  // 1-based, after incrementing
 };
-void adamw_update(const engine::Tensor& param, const engine::Tensor& grad, const engine::Tensor& exp_avg,
-                  const engine::Tensor& exp_avg_sq, const AdamWHyper& h);
+void adamw_update(const engine::Tensor& param,
+                  const engine::Tensor& grad,
+                  const engine::Tensor& exp_avg,
+                  const engine::Tensor& exp_avg_sq,
+                  const AdamWHyper& h);
 
 // Sum of squares of a contiguous floating tensor, accumulated in double.
 double sum_of_squares(const engine::Tensor& t);

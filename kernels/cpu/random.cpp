@@ -15,20 +15,23 @@ namespace {
 constexpr double k2Pow32 = 4294967296.0;
 
 std::uint64_t pair_word(std::uint64_t seed, std::uint64_t offset, std::int64_t i) {
-  const engine::PhiloxBlock b = engine::philox_block(seed, offset + static_cast<std::uint64_t>(i / 2));
+  const engine::PhiloxBlock b =
+      engine::philox_block(seed, offset + static_cast<std::uint64_t>(i / 2));
   const int lane = 2 * static_cast<int>(i % 2);
   return static_cast<std::uint64_t>(b[lane]) | static_cast<std::uint64_t>(b[lane + 1]) << 32;
 }
 }  // namespace
 
-void uniform(std::uint64_t seed, std::uint64_t offset, double low, double high, const engine::Tensor& out) {
+void uniform(
+    std::uint64_t seed, std::uint64_t offset, double low, double high, const engine::Tensor& out) {
   const std::int64_t n = out.numel();
   if (out.dtype() == engine::DType::f32) {
     float* p = out.data_ptr<float>();
     const float lo = static_cast<float>(low), span = static_cast<float>(high - low);
     parallel_for(n, 16, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
-        const std::uint32_t w = engine::philox_block(seed, offset + static_cast<std::uint64_t>(i / 4))[i % 4];
+        const std::uint32_t w =
+            engine::philox_block(seed, offset + static_cast<std::uint64_t>(i / 4))[i % 4];
         p[i] = lo + span * (static_cast<float>(w >> 8) * 0x1.0p-24f);
       }
     });
@@ -37,11 +40,13 @@ void uniform(std::uint64_t seed, std::uint64_t offset, double low, double high, 
   double* p = out.data_ptr<double>();
   parallel_for(n, 16, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t i = begin; i < end; ++i)
-      p[i] = low + (high - low) * (static_cast<double>(pair_word(seed, offset, i) >> 11) * 0x1.0p-53);
+      p[i] =
+          low + (high - low) * (static_cast<double>(pair_word(seed, offset, i) >> 11) * 0x1.0p-53);
   });
 }
 
-void normal(std::uint64_t seed, std::uint64_t offset, double mean, double std, const engine::Tensor& out) {
+void normal(
+    std::uint64_t seed, std::uint64_t offset, double mean, double std, const engine::Tensor& out) {
   engine::dispatch_float(out.dtype(), "normal", [&](auto tag) {
     using T = decltype(tag);
     T* p = out.data_ptr<T>();
@@ -50,13 +55,18 @@ void normal(std::uint64_t seed, std::uint64_t offset, double mean, double std, c
         const std::uint64_t w = pair_word(seed, offset, i);
         const double u1 = (static_cast<double>(w & 0xffffffffu) + 1.0) / k2Pow32;
         const double u2 = static_cast<double>(w >> 32) / k2Pow32;
-        p[i] = static_cast<T>(mean + std * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2));
+        p[i] = static_cast<T>(mean + std * std::sqrt(-2.0 * std::log(u1)) *
+                                         std::cos(2.0 * std::numbers::pi * u2));
       }
     });
   });
 }
 
-void randint(std::uint64_t seed, std::uint64_t offset, std::int64_t low, std::int64_t high, const engine::Tensor& out) {
+void randint(std::uint64_t seed,
+             std::uint64_t offset,
+             std::int64_t low,
+             std::int64_t high,
+             const engine::Tensor& out) {
   const auto range = static_cast<unsigned __int128>(static_cast<std::uint64_t>(high - low));
   engine::dispatch_number(out.dtype(), "randint", [&](auto tag) {
     using T = decltype(tag);

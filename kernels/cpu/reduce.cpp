@@ -33,7 +33,10 @@ struct ReduceGeometry {
     }
     outputs = engine::numel(kept_shape);
     reduced = engine::numel(red_shape);
-    if (red_shape.empty()) { red_shape.push_back(1); red_strides.push_back(0); }
+    if (red_shape.empty()) {
+      red_shape.push_back(1);
+      red_strides.push_back(0);
+    }
   }
 
   std::int64_t kept_offset(std::int64_t index) const {
@@ -101,13 +104,17 @@ T reduce_one(ReduceOp op, const ReduceGeometry& g, const T* base, std::int64_t c
       const double dof = static_cast<double>(g.reduced - correction);
       return static_cast<T>(dof > 0 ? ssd / dof : std::numeric_limits<double>::quiet_NaN());
     }
-    default: return T(0);
+    default:
+      return T(0);
   }
 }
 
 }  // namespace
 
-void reduce(ReduceOp op, const Tensor& x, const std::vector<std::int64_t>& dims, const Tensor& out,
+void reduce(ReduceOp op,
+            const Tensor& x,
+            const std::vector<std::int64_t>& dims,
+            const Tensor& out,
             std::int64_t correction) {
   const ReduceGeometry g(x, dims);
   auto body = [&](auto tag) {
@@ -125,7 +132,8 @@ void reduce(ReduceOp op, const Tensor& x, const std::vector<std::int64_t>& dims,
     engine::dispatch_float(x.dtype(), engine::op_name(op), body);
 }
 
-void arg_reduce(bool is_max, const Tensor& x, std::int64_t dim, const Tensor& values, const Tensor& indices) {
+void arg_reduce(
+    bool is_max, const Tensor& x, std::int64_t dim, const Tensor& values, const Tensor& indices) {
   const ReduceGeometry g(x, {dim});
   engine::dispatch_number(x.dtype(), is_max ? "max" : "min", [&](auto tag) {
     using T = decltype(tag);
@@ -139,7 +147,10 @@ void arg_reduce(bool is_max, const Tensor& x, std::int64_t dim, const Tensor& va
         std::int64_t best_index = 0;
         g.visit(base, [&](T v, std::int64_t i) {
           if (best != best) return;  // a NaN already won
-          if (v != v || (is_max ? v > best : v < best)) { best = v; best_index = i; }
+          if (v != v || (is_max ? v > best : v < best)) {
+            best = v;
+            best_index = i;
+          }
         });
         vp[o] = best;
         ip[o] = best_index;

@@ -11,12 +11,18 @@ namespace kernels::cpu {
 
 // out has x's shape with the reduced dims set to 1 (keepdim form); dims sorted and unique.
 // Floating sums accumulate in double. correction is used by var only (1 = unbiased).
-void reduce(engine::ReduceOp op, const engine::Tensor& x, const std::vector<std::int64_t>& dims,
-            const engine::Tensor& out, std::int64_t correction = 1);
+void reduce(engine::ReduceOp op,
+            const engine::Tensor& x,
+            const std::vector<std::int64_t>& dims,
+            const engine::Tensor& out,
+            std::int64_t correction = 1);
 
 // values/indices have x's shape with dim set to 1; first index wins on ties (as PyTorch's CPU).
 // NaN counts as the largest (and smallest) value, so it propagates.
-void arg_reduce(bool is_max, const engine::Tensor& x, std::int64_t dim, const engine::Tensor& values,
+void arg_reduce(bool is_max,
+                const engine::Tensor& x,
+                std::int64_t dim,
+                const engine::Tensor& values,
                 const engine::Tensor& indices);
 
 }  // namespace kernels::cpu

@@ -30,10 +30,12 @@ struct Tap {
 
 std::vector<Tap> bilinear_taps(std::int64_t in, std::int64_t out, bool align_corners) {
   std::vector<Tap> taps(out);
-  const float scale = align_corners ? (out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f)
-                                    : static_cast<float>(in) / static_cast<float>(out);
+  const float scale =
+      align_corners ? (out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f)
+                    : static_cast<float>(in) / static_cast<float>(out);
   for (std::int64_t i = 0; i < out; ++i) {
-    float src = align_corners ? scale * static_cast<float>(i) : scale * (static_cast<float>(i) + 0.5f) - 0.5f;
+    float src = align_corners ? scale * static_cast<float>(i)
+                              : scale * (static_cast<float>(i) + 0.5f) - 0.5f;
     src = std::max(src, 0.0f);
     const auto i0 = std::min(static_cast<std::int64_t>(src), in - 1);
     const std::int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
@@ -69,7 +71,9 @@ void upsample_nearest2d(const Tensor& x, const ResizeGeometry& g, const Tensor& 
   });
 }
 
-void upsample_nearest2d_backward(const Tensor& grad_out, const ResizeGeometry& g, const Tensor& grad_x) {
+void upsample_nearest2d_backward(const Tensor& grad_out,
+                                 const ResizeGeometry& g,
+                                 const Tensor& grad_x) {
   const auto rows = nearest_sources(g.in_h, g.out_h), cols = nearest_sources(g.in_w, g.out_w);
   engine::dispatch_float(grad_out.dtype(), "upsample_nearest2d_backward", [&](auto tag) {
     using T = decltype(tag);
@@ -88,7 +92,8 @@ void upsample_nearest2d_backward(const Tensor& grad_out, const ResizeGeometry& g
 }
 
 void upsample_bilinear2d(const Tensor& x, const ResizeGeometry& g, const Tensor& out) {
-  const auto rows = bilinear_taps(g.in_h, g.out_h, g.align_corners), cols = bilinear_taps(g.in_w, g.out_w, g.align_corners);
+  const auto rows = bilinear_taps(g.in_h, g.out_h, g.align_corners),
+             cols = bilinear_taps(g.in_w, g.out_w, g.align_corners);
   engine::dispatch_float(x.dtype(), "upsample_bilinear2d", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data_ptr<T>();
@@ -102,16 +107,21 @@ void upsample_bilinear2d(const Tensor& x, const ResizeGeometry& g, const Tensor&
         T* dst = op + (p * g.out_h + oh) * g.out_w;
         for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
           const Tap c = cols[ow];
-          dst[ow] = static_cast<T>(r.w0) * (static_cast<T>(c.w0) * top[c.i0] + static_cast<T>(c.w1) * top[c.i1]) +
-                    static_cast<T>(r.w1) * (static_cast<T>(c.w0) * bottom[c.i0] + static_cast<T>(c.w1) * bottom[c.i1]);
+          dst[ow] = static_cast<T>(r.w0) *
+                        (static_cast<T>(c.w0) * top[c.i0] + static_cast<T>(c.w1) * top[c.i1]) +
+                    static_cast<T>(r.w1) *
+                        (static_cast<T>(c.w0) * bottom[c.i0] + static_cast<T>(c.w1) * bottom[c.i1]);
         }
       }
     });
   });
 }
 
-void upsample_bilinear2d_backward(const Tensor& grad_out, const ResizeGeometry& g, const Tensor& grad_x) {
-  const auto rows = bilinear_taps(g.in_h, g.out_h, g.align_corners), cols = bilinear_taps(g.in_w, g.out_w, g.align_corners);
+void upsample_bilinear2d_backward(const Tensor& grad_out,
+                                  const ResizeGeometry& g,
+                                  const Tensor& grad_x) {
+  const auto rows = bilinear_taps(g.in_h, g.out_h, g.align_corners),
+             cols = bilinear_taps(g.in_w, g.out_w, g.align_corners);
   engine::dispatch_float(grad_out.dtype(), "upsample_bilinear2d_backward", [&](auto tag) {
     using T = decltype(tag);
     const T* gp = grad_out.data_ptr<T>();

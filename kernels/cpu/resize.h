@@ -13,9 +13,17 @@ struct ResizeGeometry {
   bool align_corners = false;  // bilinear only
 };
 
-void upsample_nearest2d(const engine::Tensor& x, const ResizeGeometry& g, const engine::Tensor& out);
-void upsample_nearest2d_backward(const engine::Tensor& grad_out, const ResizeGeometry& g, const engine::Tensor& grad_x);
-void upsample_bilinear2d(const engine::Tensor& x, const ResizeGeometry& g, const engine::Tensor& out);
-void upsample_bilinear2d_backward(const engine::Tensor& grad_out, const ResizeGeometry& g, const engine::Tensor& grad_x);
+void upsample_nearest2d(const engine::Tensor& x,
+                        const ResizeGeometry& g,
+                        const engine::Tensor& out);
+void upsample_nearest2d_backward(const engine::Tensor& grad_out,
+                                 const ResizeGeometry& g,
+                                 const engine::Tensor& grad_x);
+void upsample_bilinear2d(const engine::Tensor& x,
+                         const ResizeGeometry& g,
+                         const engine::Tensor& out);
+void upsample_bilinear2d_backward(const engine::Tensor& grad_out,
+                                  const ResizeGeometry& g,
+                                  const engine::Tensor& grad_x);
 
 }  // namespace kernels::cpu

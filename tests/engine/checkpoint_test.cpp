@@ -22,7 +22,8 @@ std::shared_ptr<nn::Sequential> mlp(std::int64_t hidden, std::uint64_t seed) {
 }
 
 TEST(Checkpoint, RoundTripGivesIdenticalOutputs) {
-  const std::string path = (std::filesystem::temp_directory_path() / "dreambox_checkpoint_test.safetensors").string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "dreambox_checkpoint_test.safetensors").string();
   auto a = mlp(5, 1), b = mlp(5, 2);
   const Tensor x = randn({4, 3});
   EXPECT_NE(a->forward(x).to_vector<float>(), b->forward(x).to_vector<float>());

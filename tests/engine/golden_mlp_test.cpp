@@ -18,7 +18,8 @@ namespace {
 const char* kRegenerate = "regenerate with: /usr/bin/python3 tests/golden/gen_mlp_training.py";
 
 io::SafetensorsFile load_golden() {
-  io::SafetensorsFile file = io::load_safetensors(std::string(DREAMBOX_GOLDEN_DIR) + "/mlp_training.safetensors");
+  io::SafetensorsFile file =
+      io::load_safetensors(std::string(DREAMBOX_GOLDEN_DIR) + "/mlp_training.safetensors");
   EXPECT_EQ(file.metadata.at("format_version"), "1") << kRegenerate;
   return file;
 }
@@ -47,12 +48,15 @@ void expect_rel_close(const Tensor& got, const Tensor& want, const std::string& 
   const auto g = got.contiguous().to_vector<float>(), w = want.to_vector<float>();
   ASSERT_EQ(g.size(), w.size()) << what;
   for (std::size_t i = 0; i < g.size(); ++i)
-    EXPECT_LE(std::abs(g[i] - w[i]), 1e-5 * std::abs(w[i]) + 1e-7) << what << " element " << i << ": " << g[i]
-                                                                   << " vs PyTorch " << w[i] << "; " << kRegenerate;
+    EXPECT_LE(std::abs(g[i] - w[i]), 1e-5 * std::abs(w[i]) + 1e-7)
+        << what << " element " << i << ": " << g[i] << " vs PyTorch " << w[i] << "; "
+        << kRegenerate;
 }
 
-void train_and_compare(const std::string& run, const std::function<std::unique_ptr<optim::Optimizer>(nn::Module&)>& make,
-                       const optim::Schedule& schedule, std::optional<double> clip) {
+void train_and_compare(const std::string& run,
+                       const std::function<std::unique_ptr<optim::Optimizer>(nn::Module&)>& make,
+                       const optim::Schedule& schedule,
+                       std::optional<double> clip) {
   const io::SafetensorsFile golden = load_golden();
   auto mlp = make_mlp();
   mlp->load_state_dict(with_prefix(golden, "init."));
@@ -83,7 +87,8 @@ TEST(GoldenMlp, SgdMomentumWithWarmupMatchesPyTorch) {
   train_and_compare(
       "sgd",
       [](nn::Module& m) {
-        return std::make_unique<optim::SGD>(m.parameters(), optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-4});
+        return std::make_unique<optim::SGD>(
+            m.parameters(), optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-4});
       },
       optim::LinearWarmup(5, 0.25, nullptr), std::nullopt);
 }
@@ -92,7 +97,8 @@ TEST(GoldenMlp, SgdNesterovWithClippingMatchesPyTorch) {
   train_and_compare(
       "nesterov",
       [](nn::Module& m) {
-        return std::make_unique<optim::SGD>(m.parameters(), optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true});
+        return std::make_unique<optim::SGD>(
+            m.parameters(), optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true});
       },
       optim::ConstantSchedule(), 0.5);
 }
@@ -101,7 +107,8 @@ TEST(GoldenMlp, AdamWMatchesPyTorch) {
   train_and_compare(
       "adamw",
       [](nn::Module& m) {
-        return std::make_unique<optim::AdamW>(m.parameters(), optim::AdamWOptions{.lr = 0.01, .weight_decay = 0.01});
+        return std::make_unique<optim::AdamW>(
+            m.parameters(), optim::AdamWOptions{.lr = 0.01, .weight_decay = 0.01});
       },
       optim::ConstantSchedule(), std::nullopt);
 }

@@ -13,8 +13,11 @@ namespace {
 
 TEST(LayerOpsGradcheck, Conv2dAllOptions) {
   const Tensor x = leaf({2, 4, 6, 5}, 1), w = leaf({6, 2, 3, 2}, 2), b = leaf({6}, 3);
-  EXPECT_GRADCHECK([](const Inputs& in) { return conv2d(in[0], in[1], in[2], {2, 1}, {1, 2}, {1, 2}, 2); },
-                   (Inputs{x, w, b}));
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return conv2d(in[0], in[1], in[2], {2, 1}, {1, 2}, {1, 2}, 2);
+      },
+      (Inputs{x, w, b}));
   const Tensor w1 = leaf({3, 4, 1, 1}, 4);
   EXPECT_GRADCHECK([](const Inputs& in) { return conv2d(in[0], in[1]); }, (Inputs{x, w1}));
   // A non-contiguous input (channels-last storage viewed as NCHW).
@@ -22,41 +25,79 @@ TEST(LayerOpsGradcheck, Conv2dAllOptions) {
   Tensor xt = base.permute({0, 3, 1, 2});
   xt.requires_grad_(true);
   const Tensor w2 = leaf({2, 4, 3, 3}, 6);
-  EXPECT_GRADCHECK([](const Inputs& in) { return conv2d(in[0], in[1], {}, {1, 1}, {1, 1}); }, (Inputs{xt, w2}));
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return conv2d(in[0], in[1], {}, {1, 1}, {1, 1});
+      },
+      (Inputs{xt, w2}));
 }
 
 TEST(LayerOpsGradcheck, PoolingAndResizing) {
   const Tensor x = leaf({1, 2, 7, 6}, 7);  // random values: no ties among max-pool candidates
-  EXPECT_GRADCHECK([](const Inputs& in) { return max_pool2d(in[0], {3, 3}, Pair{2, 2}, {1, 1}); }, Inputs{x});
-  EXPECT_GRADCHECK([](const Inputs& in) { return max_pool2d(in[0], {2, 2}, std::nullopt, {0, 0}, {1, 1}, true); }, Inputs{x});
-  EXPECT_GRADCHECK([](const Inputs& in) { return avg_pool2d(in[0], {3, 2}, Pair{2, 2}, {1, 1}, true, false); }, Inputs{x});
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return max_pool2d(in[0], {3, 3}, Pair{2, 2}, {1, 1});
+      },
+      Inputs{x});
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return max_pool2d(in[0], {2, 2}, std::nullopt, {0, 0}, {1, 1}, true);
+      },
+      Inputs{x});
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return avg_pool2d(in[0], {3, 2}, Pair{2, 2}, {1, 1}, true, false);
+      },
+      Inputs{x});
   EXPECT_GRADCHECK([](const Inputs& in) { return adaptive_avg_pool2d(in[0], {4, 5}); }, Inputs{x});
-  EXPECT_GRADCHECK([](const Inputs& in) { return upsample_nearest(in[0], Pair{11, 9}); }, Inputs{x});
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return upsample_nearest(in[0], Pair{11, 9});
+      },
+      Inputs{x});
   EXPECT_GRADCHECK([](const Inputs& in) { return upsample_bilinear(in[0], {9, 4}); }, Inputs{x});
-  EXPECT_GRADCHECK([](const Inputs& in) { return upsample_bilinear(in[0], {10, 11}, true); }, Inputs{x});
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return upsample_bilinear(in[0], {10, 11}, true);
+      },
+      Inputs{x});
 }
 
 TEST(LayerOpsGradcheck, Norms) {
   const Tensor x = leaf({3, 4, 2, 3}, 8), w = leaf({4}, 9), b = leaf({4}, 10);
-  EXPECT_GRADCHECK([](const Inputs& in) { return batch_norm(in[0], {}, {}, in[1], in[2], true); }, (Inputs{x, w, b}));
-  EXPECT_GRADCHECK([](const Inputs& in) { return group_norm(in[0], 2, in[1], in[2]); }, (Inputs{x, w, b}));
+  EXPECT_GRADCHECK([](const Inputs& in) { return batch_norm(in[0], {}, {}, in[1], in[2], true); },
+                   (Inputs{x, w, b}));
+  EXPECT_GRADCHECK([](const Inputs& in) { return group_norm(in[0], 2, in[1], in[2]); },
+                   (Inputs{x, w, b}));
   const Tensor lw = leaf({2, 3}, 11), lb = leaf({2, 3}, 12);
-  EXPECT_GRADCHECK([](const Inputs& in) { return layer_norm(in[0], {2, 3}, in[1], in[2]); }, (Inputs{x, lw, lb}));
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return layer_norm(in[0], {2, 3}, in[1], in[2]);
+      },
+      (Inputs{x, lw, lb}));
   const Tensor rm = leaf({4}, 13).detach(), rv = add(leaf({4}, 14).detach(), 2.0);
-  EXPECT_GRADCHECK([&](const Inputs& in) { return frozen_batch_norm(in[0], rm, rv, in[1], in[2]); }, (Inputs{x, w, b}));
+  EXPECT_GRADCHECK([&](const Inputs& in) { return frozen_batch_norm(in[0], rm, rv, in[1], in[2]); },
+                   (Inputs{x, w, b}));
 }
 
 TEST(LayerOpsGradcheck, AttentionAndDropout) {
   const Tensor q = leaf({2, 3, 4}, 15), k = leaf({2, 5, 4}, 16), v = leaf({2, 5, 3}, 17);
   const Tensor mask = gt(leaf({3, 5}, 18).detach(), -0.5);
-  EXPECT_GRADCHECK([](const Inputs& in) { return scaled_dot_product_attention(in[0], in[1], in[2]); }, (Inputs{q, k, v}));
-  EXPECT_GRADCHECK([&](const Inputs& in) { return scaled_dot_product_attention(in[0], in[1], in[2], mask, 0.3); },
-                   (Inputs{q, k, v}));
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) { return scaled_dot_product_attention(in[0], in[1], in[2]); },
+      (Inputs{q, k, v}));
+  EXPECT_GRADCHECK(
+      [&](const Inputs& in) {
+        return scaled_dot_product_attention(in[0], in[1], in[2], mask, 0.3);
+      },
+      (Inputs{q, k, v}));
   const Tensor x = leaf({50}, 19);
-  EXPECT_GRADCHECK([](const Inputs& in) {
-    Generator gen(5);  // the same mask on every evaluation
-    return dropout(in[0], 0.3, true, gen);
-  }, Inputs{x});
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        Generator gen(5);  // the same mask on every evaluation
+        return dropout(in[0], 0.3, true, gen);
+      },
+      Inputs{x});
 }
 
 TEST(LayerOps, DropoutKeepsTheExpectation) {
@@ -85,7 +126,11 @@ TEST(LayerOps, BadInputGivesClearErrors) {
   expect_error([&] { max_pool2d(x, {7, 7}); }, "larger than the padded input");
   expect_error([&] { group_norm(x, 3); }, "groups do not divide");
   expect_error([&] { layer_norm(x, {4}); }, "trailing dims");
-  expect_error([&] { batch_norm(ones({1, 4}), {}, {}, {}, {}, true); }, "more than one value per channel");
+  expect_error(
+      [&] {
+        batch_norm(ones({1, 4}), {}, {}, {}, {}, true);
+      },
+      "more than one value per channel");
   expect_error([&] { upsample_nearest(x, Pair{0, 3}); }, "positive");
 }
 

@@ -31,9 +31,10 @@ TEST(Nn, DottedNamesInPyTorchOrder) {
   seq.push_back(std::make_shared<Block>());
   seq.push_back(nn::ReLU());
   seq.push_back(std::make_shared<nn::Linear>(2, 1, false));
-  EXPECT_EQ(names(seq.named_parameters()), (std::vector<std::string>{"0.scale", "0.fc.weight", "0.fc.bias", "2.weight"}));
-  EXPECT_EQ(names(seq.state_dict()),
-            (std::vector<std::string>{"0.scale", "0.count", "0.fc.weight", "0.fc.bias", "2.weight"}));
+  EXPECT_EQ(names(seq.named_parameters()),
+            (std::vector<std::string>{"0.scale", "0.fc.weight", "0.fc.bias", "2.weight"}));
+  EXPECT_EQ(names(seq.state_dict()), (std::vector<std::string>{"0.scale", "0.count", "0.fc.weight",
+                                                               "0.fc.bias", "2.weight"}));
   EXPECT_EQ(names(seq.named_buffers()), (std::vector<std::string>{"0.count"}));
   seq.eval();
   EXPECT_FALSE(std::static_pointer_cast<Block>(seq.named_children()[0].second)->fc->is_training());
@@ -54,7 +55,8 @@ TEST(Nn, LoadStateDictReportsEveryProblem) {
     EXPECT_NE(msg.find("unexpected key: extra"), std::string::npos) << msg;
     EXPECT_NE(msg.find("fc.weight: module [2, 3] vs source [2, 4]"), std::string::npos) << msg;
   }
-  EXPECT_EQ(block.scale.to_vector<float>(), (std::vector<float>{1, 1}));  // strict failure loads nothing
+  EXPECT_EQ(block.scale.to_vector<float>(),
+            (std::vector<float>{1, 1}));  // strict failure loads nothing
   const nn::LoadReport report = block.load_state_dict(source, false);
   EXPECT_FALSE(report.ok());
   EXPECT_EQ(block.scale.to_vector<float>(), (std::vector<float>{3, 3}));

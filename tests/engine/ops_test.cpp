@@ -11,7 +11,9 @@ using test_util::expect_close;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) { return t.to(DType::f64).contiguous().to_vector<double>(); }
+std::vector<double> values(const Tensor& t) {
+  return t.to(DType::f64).contiguous().to_vector<double>();
+}
 
 TEST(Ops, UnaryValues) {
   const Tensor x = from_vector<double>({-2.0, -0.5, 0.0, 0.5, 3.0});
@@ -31,16 +33,21 @@ TEST(Ops, UnaryValues) {
 
 TEST(Ops, BroadcastingBinaryAndComparisons) {
   const Tensor a = arange(0.0, 6.0).reshape({2, 3, 1});  // [2, 3, 1]
-  const Tensor b = from_vector<float>({10, 20});          // [2]
-  const Tensor c = add(a, b);                              // [2, 3, 2]
+  const Tensor b = from_vector<float>({10, 20});         // [2]
+  const Tensor c = add(a, b);                            // [2, 3, 2]
   EXPECT_EQ(c.shape(), (Shape{2, 3, 2}));
   expect_close(values(c), {10, 20, 11, 21, 12, 22, 13, 23, 14, 24, 15, 25}, 0);
   expect_close(values(gt(a, 2.5).to(DType::f32)), {0, 0, 0, 1, 1, 1}, 0);
   expect_close(values(maximum(a, full({1}, 2.0))), {2, 2, 2, 3, 4, 5}, 0);
-  expect_close(values(div(from_vector<std::int64_t>({7, -7, 5}), from_vector<std::int64_t>({2, 2, 0}))), {3, -4, 0}, 0);
-  expect_close(values(where(from_vector<bool>({true, false}), from_vector<float>({1, 2}), -1.0)), {1, -1}, 0);
+  expect_close(
+      values(div(from_vector<std::int64_t>({7, -7, 5}), from_vector<std::int64_t>({2, 2, 0}))),
+      {3, -4, 0}, 0);
+  expect_close(values(where(from_vector<bool>({true, false}), from_vector<float>({1, 2}), -1.0)),
+               {1, -1}, 0);
   expect_close(values(clamp(from_vector<float>({-3, 0.5, 9}), -1.0, 1.0)), {-1, 0.5, 1}, 0);
-  expect_close(values(logical_and(from_vector<bool>({true, true, false}), from_vector<bool>({true, false, false})).to(DType::f32)),
+  expect_close(values(logical_and(from_vector<bool>({true, true, false}),
+                                  from_vector<bool>({true, false, false}))
+                          .to(DType::f32)),
                {1, 0, 0}, 0);
 }
 
@@ -49,7 +56,8 @@ TEST(Ops, LargeStridedElementwiseUsesAllThreads) {
   Generator gen(3);
   const Tensor a = rand({300, 400}, gen), b = rand({400, 300}, gen).t();
   const Tensor c = add(a, b);
-  const auto av = a.to_vector<float>(), bv = b.contiguous().to_vector<float>(), cv = c.to_vector<float>();
+  const auto av = a.to_vector<float>(), bv = b.contiguous().to_vector<float>(),
+             cv = c.to_vector<float>();
   for (std::size_t i = 0; i < cv.size(); i += 997) EXPECT_EQ(cv[i], av[i] + bv[i]);
 }
 
@@ -67,7 +75,8 @@ TEST(Ops, Reductions) {
   expect_close(values(logsumexp(big, {0})), {1000 + std::log(3.0)}, 1e-9);  // no overflow
   const auto m = max(from_vector<float>({1, 5, 5, 2, 0, 3}, {2, 3}), 1);
   expect_close(values(m.values), {5, 3}, 0);
-  EXPECT_EQ(m.indices.to_vector<std::int64_t>(), (std::vector<std::int64_t>{1, 2}));  // first max wins
+  EXPECT_EQ(m.indices.to_vector<std::int64_t>(),
+            (std::vector<std::int64_t>{1, 2}));  // first max wins
   EXPECT_EQ(argmin(from_vector<float>({4, 1, 1}), 0).item(), 1);
   EXPECT_TRUE(std::isnan(amax(from_vector<float>({1, NAN, 3})).item()));
   EXPECT_THROW(amax(zeros({0})), Error);
@@ -77,14 +86,16 @@ TEST(Ops, Reductions) {
 TEST(Ops, MatmulAgainstNaiveLoops) {
   Generator gen(4);
   for (auto [m, k, n] : {std::array<std::int64_t, 3>{1, 1, 1}, {5, 7, 3}, {17, 33, 9}}) {
-    const Tensor a = randn({m, k}, gen, {.dtype = DType::f64}), b = randn({k, n}, gen, {.dtype = DType::f64});
+    const Tensor a = randn({m, k}, gen, {.dtype = DType::f64}),
+                 b = randn({k, n}, gen, {.dtype = DType::f64});
     std::vector<double> want(m * n, 0.0);
     const auto av = values(a), bv = values(b);
     for (std::int64_t i = 0; i < m; ++i)
       for (std::int64_t j = 0; j < n; ++j)
         for (std::int64_t p = 0; p < k; ++p) want[i * n + j] += av[i * k + p] * bv[p * n + j];
     expect_close(values(mm(a, b)), want, 1e-12);
-    expect_close(values(matmul(b.t(), a.t()).t().contiguous()), want, 1e-12);  // transposed operands
+    expect_close(values(matmul(b.t(), a.t()).t().contiguous()), want,
+                 1e-12);  // transposed operands
     expect_close(values(matmul(a.to(DType::f32), b.to(DType::f32))), want, 1e-4, 1e-5);
   }
   const Tensor batched = matmul(ones({2, 3, 4}), ones({4, 5}));
@@ -98,20 +109,26 @@ TEST(Ops, SoftmaxFamily) {
   const Tensor x = from_vector<double>({1, 2, 3, -1, 0, 1000}, {2, 3});
   const auto s = values(softmax(x, 1));
   const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
-  expect_close({s[0], s[1], s[2]}, {std::exp(1.0) / z, std::exp(2.0) / z, std::exp(3.0) / z}, 1e-15);
+  expect_close({s[0], s[1], s[2]}, {std::exp(1.0) / z, std::exp(2.0) / z, std::exp(3.0) / z},
+               1e-15);
   expect_close({s[3], s[4], s[5]}, {0, 0, 1}, 1e-15);  // stable for large logits
-  expect_close(values(log_softmax(x, 1)), {1 - std::log(z), 2 - std::log(z), 3 - std::log(z), -1001, -1000, 0}, 1e-12);
+  expect_close(values(log_softmax(x, 1)),
+               {1 - std::log(z), 2 - std::log(z), 3 - std::log(z), -1001, -1000, 0}, 1e-12);
   expect_close(values(sum(softmax(x, 0), {0})), {1, 1, 1}, 1e-15);
 }
 
 TEST(Ops, IndexingAndJoining) {
   const Tensor x = arange(0.0, 12.0).reshape({4, 3});
-  expect_close(values(index_select(x, 0, from_vector<std::int64_t>({3, 0}))), {9, 10, 11, 0, 1, 2}, 0);
+  expect_close(values(index_select(x, 0, from_vector<std::int64_t>({3, 0}))), {9, 10, 11, 0, 1, 2},
+               0);
   expect_close(values(index_select(x, 1, from_vector<std::int32_t>({2}))), {2, 5, 8, 11}, 0);
-  expect_close(values(gather(x, 1, from_vector<std::int64_t>({2, 0, 1, 1}, {2, 2}))), {2, 0, 4, 4}, 0);
-  expect_close(values(scatter_add(zeros({2, 3}), 1, from_vector<std::int64_t>({0, 0, 2, 1}, {2, 2}), ones({2, 2}))),
+  expect_close(values(gather(x, 1, from_vector<std::int64_t>({2, 0, 1, 1}, {2, 2}))), {2, 0, 4, 4},
+               0);
+  expect_close(values(scatter_add(zeros({2, 3}), 1, from_vector<std::int64_t>({0, 0, 2, 1}, {2, 2}),
+                                  ones({2, 2}))),
                {2, 0, 0, 0, 1, 1}, 0);
-  expect_close(values(index_add(zeros({3}), 0, from_vector<std::int64_t>({1, 1, 2}), from_vector<float>({1, 2, 3}))),
+  expect_close(values(index_add(zeros({3}), 0, from_vector<std::int64_t>({1, 1, 2}),
+                                from_vector<float>({1, 2, 3}))),
                {0, 3, 3}, 0);
   EXPECT_EQ(one_hot(from_vector<std::int64_t>({2, 0}), 3).to_vector<std::int64_t>(),
             (std::vector<std::int64_t>{0, 0, 1, 1, 0, 0}));
@@ -122,7 +139,8 @@ TEST(Ops, IndexingAndJoining) {
     index_select(x, 0, from_vector<std::int64_t>({4}));
     FAIL() << "expected an index error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("index 4 is out of range [0, 4)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("index 4 is out of range [0, 4)"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(gather(x, 0, from_vector<std::int64_t>({-1}, {1, 1})), Error);
   EXPECT_THROW(one_hot(from_vector<std::int64_t>({3}), 3), Error);

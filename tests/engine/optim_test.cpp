@@ -39,12 +39,14 @@ void check_resume_is_exact(Options options) {
 }
 
 TEST(Optim, ResumeFromSavedStateIsExact) {
-  check_resume_is_exact<optim::SGD>(optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-3});
+  check_resume_is_exact<optim::SGD>(
+      optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-3});
   check_resume_is_exact<optim::AdamW>(optim::AdamWOptions{.lr = 0.05});
 }
 
 TEST(Optim, GroupsHaveTheirOwnLrAndMissingGradsAreSkipped) {
-  Tensor a = ones({2}).requires_grad_(), b = ones({2}).requires_grad_(), frozen = ones({2}).requires_grad_();
+  Tensor a = ones({2}).requires_grad_(), b = ones({2}).requires_grad_(),
+         frozen = ones({2}).requires_grad_();
   optim::SGD opt({optim::ParamGroup{{a}, 0.1, 0.0}, optim::ParamGroup{{b, frozen}, 0.01, 0.0}}, {});
   sum(add(a, b)).backward();
   opt.step();
@@ -77,9 +79,10 @@ TEST(Optim, ScheduleFormulas) {
   EXPECT_NEAR(cosine.factor(50), 0.55, 1e-12);
   EXPECT_NEAR(cosine.factor(100), 0.1, 1e-12);
   EXPECT_NEAR(cosine.factor(500), 0.1, 1e-12);
-  const optim::LinearWarmup warm(10, 0.001, std::make_shared<optim::MultiStepSchedule>(std::vector<std::int64_t>{5}, 0.5));
+  const optim::LinearWarmup warm(
+      10, 0.001, std::make_shared<optim::MultiStepSchedule>(std::vector<std::int64_t>{5}, 0.5));
   EXPECT_NEAR(warm.factor(0), 0.001, 1e-15);
-  EXPECT_NEAR(warm.factor(4), 0.001 + 0.999 * 0.4, 1e-12);  // before the milestone
+  EXPECT_NEAR(warm.factor(4), 0.001 + 0.999 * 0.4, 1e-12);          // before the milestone
   EXPECT_NEAR(warm.factor(6), 0.5 * (0.001 + 0.999 * 0.6), 1e-12);  // warmup on top of the decay
   EXPECT_DOUBLE_EQ(warm.factor(10), 0.5);
   Tensor p = ones({1}).requires_grad_();

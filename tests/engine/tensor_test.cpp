@@ -14,9 +14,11 @@ TEST(Tensor, CreationAndMetadata) {
   EXPECT_EQ(t.dtype(), DType::f32);
   EXPECT_TRUE(t.is_contiguous());
   EXPECT_EQ(t.to_vector<float>(), std::vector<float>(6, 0.0f));
-  EXPECT_EQ(full({2}, 2.5, {.dtype = DType::f64}).to_vector<double>(), (std::vector<double>{2.5, 2.5}));
+  EXPECT_EQ(full({2}, 2.5, {.dtype = DType::f64}).to_vector<double>(),
+            (std::vector<double>{2.5, 2.5}));
   EXPECT_EQ(arange(5).to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
-  EXPECT_EQ(arange(1.0, 2.0, 0.25).to_vector<float>(), (std::vector<float>{1.0f, 1.25f, 1.5f, 1.75f}));
+  EXPECT_EQ(arange(1.0, 2.0, 0.25).to_vector<float>(),
+            (std::vector<float>{1.0f, 1.25f, 1.5f, 1.75f}));
   EXPECT_EQ(from_vector<std::int64_t>({1, 2}).dtype(), DType::i64);
 }
 

@@ -11,7 +11,10 @@
 namespace test_util {
 
 // A random f64 leaf that requires grad, values in [low, high) (never all zero).
-inline engine::Tensor leaf(const engine::Shape& shape, std::uint64_t seed, double low = -1.0, double high = 1.0) {
+inline engine::Tensor leaf(const engine::Shape& shape,
+                           std::uint64_t seed,
+                           double low = -1.0,
+                           double high = 1.0) {
   engine::Generator gen(seed);
   engine::Tensor t = engine::rand(shape, gen, {.dtype = engine::DType::f64});
   t = engine::add(engine::mul(t, high - low), low).detach();
@@ -27,17 +30,19 @@ inline engine::Tensor transposed_leaf(std::int64_t rows, std::int64_t cols, std:
   return t;
 }
 
-inline void expect_close(const std::vector<double>& got, const std::vector<double>& want, double atol,
+inline void expect_close(const std::vector<double>& got,
+                         const std::vector<double>& want,
+                         double atol,
                          double rtol = 0.0) {
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t i = 0; i < got.size(); ++i)
     EXPECT_NEAR(got[i], want[i], atol + rtol * std::abs(want[i])) << "element " << i;
 }
 
-#define EXPECT_GRADCHECK(fn, inputs)                                  \
-  do {                                                                \
-    const auto gradcheck_result = engine::gradcheck(fn, inputs);      \
-    EXPECT_TRUE(gradcheck_result.ok) << gradcheck_result.message;     \
+#define EXPECT_GRADCHECK(fn, inputs)                              \
+  do {                                                            \
+    const auto gradcheck_result = engine::gradcheck(fn, inputs);  \
+    EXPECT_TRUE(gradcheck_result.ok) << gradcheck_result.message; \
   } while (0)
 
 }  // namespace test_util
