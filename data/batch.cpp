@@ -21,15 +21,18 @@ engine::Tensor vector_tensor(const std::vector<U>& values, engine::DType dtype) 
 
 Batch to_batch(const HostBatch& host) {
   const std::int64_t n = host.size, h = host.height, w = host.width;
-  if (host.images.size() != static_cast<std::size_t>(n * 3 * h * w) || host.targets.size() != static_cast<std::size_t>(n) ||
+  if (host.images.size() != static_cast<std::size_t>(n * 3 * h * w) ||
+      host.targets.size() != static_cast<std::size_t>(n) ||
       host.metas.size() != static_cast<std::size_t>(n))
-    throw std::invalid_argument("to_batch: host batch is inconsistent (" + std::to_string(host.images.size()) +
+    throw std::invalid_argument("to_batch: host batch is inconsistent (" +
+                                std::to_string(host.images.size()) +
                                 " floats for N=" + std::to_string(n) + ", H=" + std::to_string(h) +
                                 ", W=" + std::to_string(w) + ")");
   Batch batch;
   batch.images = engine::empty({n, 3, h, w});
   if (!host.images.empty())
-    std::memcpy(batch.images.data_ptr<float>(), host.images.data(), host.images.size() * sizeof(float));
+    std::memcpy(batch.images.data_ptr<float>(), host.images.data(),
+                host.images.size() * sizeof(float));
   for (const Target& t : host.targets) {
     const auto m = static_cast<std::int64_t>(t.boxes.size());
     engine::Tensor boxes = engine::empty({m, 4});

@@ -66,7 +66,9 @@ class Checker {
   const std::string& name_;
 };
 
-std::string at(const char* array, std::size_t i) { return std::string(array) + "[" + std::to_string(i) + "]"; }
+std::string at(const char* array, std::size_t i) {
+  return std::string(array) + "[" + std::to_string(i) + "]";
+}
 
 }  // namespace
 
@@ -75,7 +77,9 @@ nlohmann::ordered_json image_id_json(const ImageRecord& record) {
   return record.id;
 }
 
-Dataset parse_coco(std::string_view json_text, const std::string& name, const std::string& image_root,
+Dataset parse_coco(std::string_view json_text,
+                   const std::string& name,
+                   const std::string& image_root,
                    Diagnostics& diag) {
   Checker check(name);
   json root;
@@ -84,7 +88,8 @@ Dataset parse_coco(std::string_view json_text, const std::string& name, const st
   } catch (const json::exception& e) {
     throw DataError(name, std::string("malformed JSON: ") + e.what());
   }
-  if (!root.is_object()) check.fail("top level", "must be a JSON object with images, annotations, categories");
+  if (!root.is_object())
+    check.fail("top level", "must be a JSON object with images, annotations, categories");
 
   Dataset ds;
   ds.image_root = image_root;
@@ -98,7 +103,8 @@ Dataset parse_coco(std::string_view json_text, const std::string& name, const st
     Category cat;
     cat.id = check.integer(check.field(c, "id", where), where, "id");
     cat.name = check.string(check.field(c, "name", where), where, "name");
-    if (auto s = c.find("supercategory"); s != c.end()) cat.supercategory = check.string(*s, where, "supercategory");
+    if (auto s = c.find("supercategory"); s != c.end())
+      cat.supercategory = check.string(*s, where, "supercategory");
     if (!label_of.emplace(cat.id, static_cast<int>(ds.categories.size())).second)
       check.fail(where, "duplicate category id " + std::to_string(cat.id));
     ds.categories.push_back(std::move(cat));
@@ -117,11 +123,13 @@ Dataset parse_coco(std::string_view json_text, const std::string& name, const st
     std::int64_t w = check.integer(check.field(im, "width", where), where, "width");
     std::int64_t h = check.integer(check.field(im, "height", where), where, "height");
     if (w <= 0 || h <= 0 || w > 1000000 || h > 1000000)
-      check.fail(where, "image size " + std::to_string(w) + "x" + std::to_string(h) + " is not positive and sane");
+      check.fail(where, "image size " + std::to_string(w) + "x" + std::to_string(h) +
+                            " is not positive and sane");
     r.width = static_cast<int>(w);
     r.height = static_cast<int>(h);
     if (!image_of.emplace(ImageRecord::id_key(r.id, r.numeric_id), ds.images.size()).second)
-      check.fail(where, "duplicate image id " + std::string(r.numeric_id ? "" : "'") + r.id + (r.numeric_id ? "" : "'"));
+      check.fail(where, "duplicate image id " + std::string(r.numeric_id ? "" : "'") + r.id +
+                            (r.numeric_id ? "" : "'"));
     ds.images.push_back(std::move(r));
   }
 
@@ -135,17 +143,21 @@ Dataset parse_coco(std::string_view json_text, const std::string& name, const st
     if (!a.is_object()) check.fail(where, "must be an object");
     Object o;
     o.id = check.integer(check.field(a, "id", where), where, "id");
-    if (!ann_ids.insert(o.id).second) check.fail(where, "duplicate annotation id " + std::to_string(o.id));
+    if (!ann_ids.insert(o.id).second)
+      check.fail(where, "duplicate annotation id " + std::to_string(o.id));
     auto [image_id, numeric] = check.id(check.field(a, "image_id", where), where, "image_id");
     auto img = image_of.find(ImageRecord::id_key(image_id, numeric));
     if (img == image_of.end())
-      check.fail(where, "image_id " + (numeric ? image_id : "'" + image_id + "'") + " is not in 'images'");
+      check.fail(where,
+                 "image_id " + (numeric ? image_id : "'" + image_id + "'") + " is not in 'images'");
     std::int64_t cat = check.integer(check.field(a, "category_id", where), where, "category_id");
     auto label = label_of.find(cat);
-    if (label == label_of.end()) check.fail(where, "category_id " + std::to_string(cat) + " is not in 'categories'");
+    if (label == label_of.end())
+      check.fail(where, "category_id " + std::to_string(cat) + " is not in 'categories'");
     o.label = label->second;
     const json& bbox = check.field(a, "bbox", where);
-    if (!bbox.is_array() || bbox.size() != 4) check.fail(where, "'bbox' must be 4 numbers [x, y, w, h]");
+    if (!bbox.is_array() || bbox.size() != 4)
+      check.fail(where, "'bbox' must be 4 numbers [x, y, w, h]");
     double x = check.number(bbox[0], where, "bbox"), y = check.number(bbox[1], where, "bbox");
     double w = check.number(bbox[2], where, "bbox"), h = check.number(bbox[3], where, "bbox");
     if (w < 0 || h < 0) check.fail(where, "'bbox' has negative width or height (inverted box)");
@@ -202,8 +214,9 @@ nlohmann::ordered_json to_coco_json(const Dataset& dataset) {
                            {"license", 1}});
     for (const auto& o : im.objects) {
       if (o.label < 0 || o.label >= static_cast<int>(dataset.categories.size()))
-        throw std::invalid_argument("to_coco_json: image '" + im.id + "' has an object with label " +
-                                    std::to_string(o.label) + " outside the category list");
+        throw std::invalid_argument("to_coco_json: image '" + im.id +
+                                    "' has an object with label " + std::to_string(o.label) +
+                                    " outside the category list");
       double w = o.box.width(), h = o.box.height();
       ojson a{{"image_id", image_id_json(im)},
               {"id", keep_ids ? o.id : next_id},
@@ -221,6 +234,8 @@ nlohmann::ordered_json to_coco_json(const Dataset& dataset) {
   return out;
 }
 
-void write_coco(const Dataset& dataset, const std::string& path) { write_text_file(path, to_coco_json(dataset).dump()); }
+void write_coco(const Dataset& dataset, const std::string& path) {
+  write_text_file(path, to_coco_json(dataset).dump());
+}
 
 }  // namespace data

@@ -17,7 +17,9 @@ namespace data {
 // dropped (counted and warned in diag); every other problem throws DataError naming `name`:
 // malformed JSON, missing fields, wrong types, duplicate ids, unknown image or category ids,
 // negative width/height. "annotations" may be absent (image-only sets such as OOD test sets).
-Dataset parse_coco(std::string_view json_text, const std::string& name, const std::string& image_root,
+Dataset parse_coco(std::string_view json_text,
+                   const std::string& name,
+                   const std::string& image_root,
                    Diagnostics& diag);
 Dataset read_coco(const std::string& path, const std::string& image_root, Diagnostics& diag);
 

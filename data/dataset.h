@@ -18,14 +18,14 @@ struct Category {
 
 // One ground-truth object. `ood` marks an outlier object (Dream-Box "ood": 1).
 struct Object {
-  Box box;                // see box.h for the convention
-  int label = -1;         // index into Dataset::categories
+  Box box;         // see box.h for the convention
+  int label = -1;  // index into Dataset::categories
   bool difficult = false;
   bool truncated = false;
   bool iscrowd = false;
   bool ood = false;
-  std::int64_t id = -1;   // COCO annotation id; -1 when the source has none
-  double area = -1;       // COCO area as read (may be a mask area); -1 means box area
+  std::int64_t id = -1;  // COCO annotation id; -1 when the source has none
+  double area = -1;      // COCO area as read (may be a mask area); -1 means box area
 };
 
 // COCO image ids may be ints or strings; we keep the text and remember which it was so that

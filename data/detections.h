@@ -20,8 +20,11 @@ struct Detection {
   double ood_score = 0;   // higher = more likely out-of-distribution (sigmoid of the OOD logit)
 };
 
-nlohmann::ordered_json detections_to_json(const Dataset& dataset, const std::vector<Detection>& dets);
-void write_detections(const std::string& path, const Dataset& dataset, const std::vector<Detection>& dets);
+nlohmann::ordered_json detections_to_json(const Dataset& dataset,
+                                          const std::vector<Detection>& dets);
+void write_detections(const std::string& path,
+                      const Dataset& dataset,
+                      const std::vector<Detection>& dets);
 // Reads a results file written for `dataset`; unknown images or categories throw DataError.
 std::vector<Detection> read_detections(const std::string& path, const Dataset& dataset);
 

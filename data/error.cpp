@@ -7,7 +7,9 @@
 namespace data {
 
 DataError::DataError(std::string file, std::string problem)
-    : std::runtime_error(file + ": " + problem), file_(std::move(file)), problem_(std::move(problem)) {}
+    : std::runtime_error(file + ": " + problem),
+      file_(std::move(file)),
+      problem_(std::move(problem)) {}
 
 void Diagnostics::warn(const std::string& file, const std::string& problem) {
   warnings.push_back(file + ": " + problem);

@@ -16,13 +16,16 @@ namespace data {
 
 namespace {
 
-std::string open_problem(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string open_problem(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
 
 void check_regular_file(const std::string& path) {
   std::error_code ec;
   auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) throw DataError(path, "file not found");
-  if (std::filesystem::is_directory(status)) throw DataError(path, "is a directory, expected a file");
+  if (std::filesystem::is_directory(status))
+    throw DataError(path, "is a directory, expected a file");
 }
 
 }  // namespace
@@ -31,7 +34,8 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   check_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, open_problem("cannot open for reading"));
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
   if (in.bad()) throw DataError(path, open_problem("read failed"));
   return bytes;
 }
@@ -42,7 +46,8 @@ std::string read_text_file(const std::string& path) {
 }
 
 void write_file(const std::string& path, std::span<const std::uint8_t> bytes) {
-  write_text_file(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  write_text_file(path,
+                  std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 void write_text_file(const std::string& path, std::string_view text) {
@@ -70,7 +75,8 @@ std::optional<double> parse_number(std::string_view text) {
   if (text.empty()) return std::nullopt;
   double value = 0.0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+    return std::nullopt;
   return value;
 }
 

@@ -10,27 +10,38 @@
 
 namespace data {
 
-Augmentation draw_augmentation(const TransformConfig& config, std::uint64_t seed, std::uint64_t epoch,
+Augmentation draw_augmentation(const TransformConfig& config,
+                               std::uint64_t seed,
+                               std::uint64_t epoch,
                                std::size_t index) {
-  if (config.short_sides.empty()) throw std::invalid_argument("TransformConfig.short_sides is empty");
+  if (config.short_sides.empty())
+    throw std::invalid_argument("TransformConfig.short_sides is empty");
   Rng rng(mix_seed(seed, epoch, index));
   Augmentation a;
-  a.short_side = config.short_sides[rng.uniform_int(0, static_cast<std::int64_t>(config.short_sides.size()) - 1)];
+  a.short_side = config.short_sides[rng.uniform_int(
+      0, static_cast<std::int64_t>(config.short_sides.size()) - 1)];
   a.flip = rng.bernoulli(config.flip_probability);
   return a;
 }
 
-HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indices, const std::vector<Image>& images,
-                     const TransformConfig& config, std::uint64_t seed, std::uint64_t epoch,
+HostBatch make_batch(const Dataset& dataset,
+                     std::span<const std::size_t> indices,
+                     const std::vector<Image>& images,
+                     const TransformConfig& config,
+                     std::uint64_t seed,
+                     std::uint64_t epoch,
                      std::vector<float> storage) {
-  if (images.size() != indices.size()) throw std::invalid_argument("make_batch: one image per index expected");
-  if (config.size_divisor <= 0) throw std::invalid_argument("make_batch: size_divisor must be positive");
+  if (images.size() != indices.size())
+    throw std::invalid_argument("make_batch: one image per index expected");
+  if (config.size_divisor <= 0)
+    throw std::invalid_argument("make_batch: size_divisor must be positive");
   HostBatch batch;
   batch.size = static_cast<int>(indices.size());
   for (std::size_t i = 0; i < indices.size(); ++i) {
     std::size_t index = indices[i];
     if (index >= dataset.images.size())
-      throw std::out_of_range("make_batch: index " + std::to_string(index) + " outside the data set");
+      throw std::out_of_range("make_batch: index " + std::to_string(index) +
+                              " outside the data set");
     const ImageRecord& record = dataset.images[index];
     const Image& image = images[i];
     Augmentation aug = draw_augmentation(config, seed, epoch, index);
@@ -72,13 +83,18 @@ HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indice
   return batch;
 }
 
-HostBatch make_batch(const Dataset& dataset, std::span<const std::size_t> indices, const TransformConfig& config,
-                     std::uint64_t seed, std::uint64_t epoch, std::vector<float> storage) {
+HostBatch make_batch(const Dataset& dataset,
+                     std::span<const std::size_t> indices,
+                     const TransformConfig& config,
+                     std::uint64_t seed,
+                     std::uint64_t epoch,
+                     std::vector<float> storage) {
   std::vector<Image> images;
   images.reserve(indices.size());
   for (std::size_t index : indices) {
     if (index >= dataset.images.size())
-      throw std::out_of_range("make_batch: index " + std::to_string(index) + " outside the data set");
+      throw std::out_of_range("make_batch: index " + std::to_string(index) +
+                              " outside the data set");
     images.push_back(load_image(dataset.image_path(dataset.images[index])));
   }
   return make_batch(dataset, indices, images, config, seed, epoch, std::move(storage));

@@ -28,21 +28,28 @@ struct StbiFree {
 
 int checked_length(std::span<const std::uint8_t> bytes, const std::string& name) {
   if (bytes.empty()) throw DataError(name, "empty file, not an image");
-  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) throw DataError(name, "file too large (> 2 GiB)");
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX))
+    throw DataError(name, "file too large (> 2 GiB)");
   return static_cast<int>(bytes.size());
 }
 
 ImageSize checked_info(std::span<const std::uint8_t> bytes, const std::string& name) {
-  if (std::string problem = detail::check_jpeg_huffman_tables(bytes); !problem.empty()) throw DataError(name, problem);
+  if (std::string problem = detail::check_jpeg_huffman_tables(bytes); !problem.empty())
+    throw DataError(name, problem);
   detail::StbProbe probe = detail::stb_probe(bytes.data(), checked_length(bytes, name));
   if (!probe.ok)
     throw DataError(name, std::string("not a readable image: ") +
-                              (probe.format == std::string("unknown") ? "" : std::string(probe.format) + " header rejected: ") +
+                              (probe.format == std::string("unknown")
+                                   ? ""
+                                   : std::string(probe.format) + " header rejected: ") +
                               (probe.reason ? probe.reason : "unknown reason"));
   int w = probe.width, h = probe.height;
-  if (w <= 0 || h <= 0) throw DataError(name, "image has zero size (" + std::to_string(w) + "x" + std::to_string(h) + ")");
+  if (w <= 0 || h <= 0)
+    throw DataError(name,
+                    "image has zero size (" + std::to_string(w) + "x" + std::to_string(h) + ")");
   if (static_cast<std::int64_t>(w) * h > kMaxImagePixels)
-    throw DataError(name, "image too large (" + std::to_string(w) + "x" + std::to_string(h) + " pixels)");
+    throw DataError(name,
+                    "image too large (" + std::to_string(w) + "x" + std::to_string(h) + " pixels)");
   return {w, h};
 }
 
@@ -54,8 +61,8 @@ void append_bytes(void* context, void* data, int size) {
 
 void check_encodable(const Image& image) {
   if (image.width <= 0 || image.height <= 0)
-    throw std::invalid_argument("cannot encode an empty image (" + std::to_string(image.width) + "x" +
-                                std::to_string(image.height) + ")");
+    throw std::invalid_argument("cannot encode an empty image (" + std::to_string(image.width) +
+                                "x" + std::to_string(image.height) + ")");
   if (image.pixels.size() != static_cast<std::size_t>(image.width) * image.height * 3)
     throw std::invalid_argument("image pixel buffer does not match its size");
 }
@@ -64,7 +71,8 @@ void check_encodable(const Image& image) {
 
 Image::Image(int w, int h) : width(w), height(h) {
   if (w <= 0 || h <= 0)
-    throw std::invalid_argument("Image size must be positive, got " + std::to_string(w) + "x" + std::to_string(h));
+    throw std::invalid_argument("Image size must be positive, got " + std::to_string(w) + "x" +
+                                std::to_string(h));
   pixels.assign(static_cast<std::size_t>(w) * h * 3, 0);
 }
 
@@ -79,9 +87,11 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name)
       stbi_load_from_memory(bytes.data(), checked_length(bytes, name), &w, &h, &channels, 3));
   if (!decoded) {
     const char* reason = stbi_failure_reason();
-    throw DataError(name, std::string("cannot decode image (truncated or corrupt?): ") + (reason ? reason : "unknown"));
+    throw DataError(name, std::string("cannot decode image (truncated or corrupt?): ") +
+                              (reason ? reason : "unknown"));
   }
-  if (w != size.width || h != size.height) throw DataError(name, "image header and decoded size disagree");
+  if (w != size.width || h != size.height)
+    throw DataError(name, "image header and decoded size disagree");
   Image image;
   image.width = w;
   image.height = h;
@@ -89,7 +99,9 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name)
   return image;
 }
 
-Image load_image(const std::string& path) { return decode_image(read_file_bytes(path), path); }
+Image load_image(const std::string& path) {
+  return decode_image(read_file_bytes(path), path);
+}
 
 ImageSize read_image_size(const std::string& path) {
   // The header is almost always in the first 256 KiB; if not (huge metadata), read everything.
@@ -107,16 +119,19 @@ ImageSize read_image_size(const std::string& path) {
 std::vector<std::uint8_t> encode_png(const Image& image) {
   check_encodable(image);
   std::vector<std::uint8_t> out;
-  if (!stbi_write_png_to_func(append_bytes, &out, image.width, image.height, 3, image.pixels.data(), image.width * 3))
+  if (!stbi_write_png_to_func(append_bytes, &out, image.width, image.height, 3, image.pixels.data(),
+                              image.width * 3))
     throw std::runtime_error("PNG encoding failed");
   return out;
 }
 
 std::vector<std::uint8_t> encode_jpeg(const Image& image, int quality) {
   check_encodable(image);
-  if (quality < 1 || quality > 100) throw std::invalid_argument("JPEG quality must be in 1..100, got " + std::to_string(quality));
+  if (quality < 1 || quality > 100)
+    throw std::invalid_argument("JPEG quality must be in 1..100, got " + std::to_string(quality));
   std::vector<std::uint8_t> out;
-  if (!stbi_write_jpg_to_func(append_bytes, &out, image.width, image.height, 3, image.pixels.data(), quality))
+  if (!stbi_write_jpg_to_func(append_bytes, &out, image.width, image.height, 3, image.pixels.data(),
+                              quality))
     throw std::runtime_error("JPEG encoding failed");
   return out;
 }

@@ -17,7 +17,9 @@ struct Image {
   Image() = default;
   Image(int width, int height);  // black image; throws std::invalid_argument on sizes <= 0
   std::uint8_t* row(int y) { return pixels.data() + static_cast<std::size_t>(y) * width * 3; }
-  const std::uint8_t* row(int y) const { return pixels.data() + static_cast<std::size_t>(y) * width * 3; }
+  const std::uint8_t* row(int y) const {
+    return pixels.data() + static_cast<std::size_t>(y) * width * 3;
+  }
   std::uint8_t* at(int x, int y) { return row(y) + 3 * x; }
   const std::uint8_t* at(int x, int y) const { return row(y) + 3 * x; }
 };

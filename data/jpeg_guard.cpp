@@ -18,7 +18,8 @@ std::string check_jpeg_huffman_tables(std::span<const std::uint8_t> b) {
     while (p < end && p < b.size()) {
       std::size_t codes = 0;
       for (std::size_t k = 1; k <= 16 && p + k < b.size(); ++k) codes += b[p + k];
-      if (codes > 256) return "corrupt JPEG: Huffman table with " + std::to_string(codes) + " codes (at most 256)";
+      if (codes > 256)
+        return "corrupt JPEG: Huffman table with " + std::to_string(codes) + " codes (at most 256)";
       p += 17 + codes;
     }
   }

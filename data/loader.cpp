@@ -9,7 +9,10 @@
 
 namespace data {
 
-std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, std::uint64_t epoch, bool shuffle) {
+std::vector<std::size_t> epoch_order(std::size_t n,
+                                     std::uint64_t seed,
+                                     std::uint64_t epoch,
+                                     bool shuffle) {
   std::vector<std::size_t> order(n);
   for (std::size_t i = 0; i < n; ++i) order[i] = i;
   if (!shuffle || n < 2) return order;
@@ -21,11 +24,16 @@ std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, std::uin
   return order;
 }
 
-Loader::Loader(const Dataset& dataset, LoaderConfig config) : dataset_(dataset), config_(std::move(config)) {
-  if (config_.batch_size <= 0) throw std::invalid_argument("LoaderConfig.batch_size must be positive");
-  if (config_.num_workers <= 0) throw std::invalid_argument("LoaderConfig.num_workers must be positive");
-  if (config_.prefetch_batches <= 0) throw std::invalid_argument("LoaderConfig.prefetch_batches must be positive");
-  if (config_.transform.short_sides.empty()) throw std::invalid_argument("LoaderConfig.transform.short_sides is empty");
+Loader::Loader(const Dataset& dataset, LoaderConfig config)
+    : dataset_(dataset), config_(std::move(config)) {
+  if (config_.batch_size <= 0)
+    throw std::invalid_argument("LoaderConfig.batch_size must be positive");
+  if (config_.num_workers <= 0)
+    throw std::invalid_argument("LoaderConfig.num_workers must be positive");
+  if (config_.prefetch_batches <= 0)
+    throw std::invalid_argument("LoaderConfig.prefetch_batches must be positive");
+  if (config_.transform.short_sides.empty())
+    throw std::invalid_argument("LoaderConfig.transform.short_sides is empty");
   for (int i = 0; i < config_.num_workers; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -59,7 +67,8 @@ void Loader::start_epoch(std::uint64_t epoch) {
 std::vector<std::size_t> Loader::batch_indices(std::size_t batch) const {
   std::size_t b = static_cast<std::size_t>(config_.batch_size);
   std::size_t begin = batch * b, end = std::min(order_.size(), begin + b);
-  return {order_.begin() + static_cast<std::ptrdiff_t>(begin), order_.begin() + static_cast<std::ptrdiff_t>(end)};
+  return {order_.begin() + static_cast<std::ptrdiff_t>(begin),
+          order_.begin() + static_cast<std::ptrdiff_t>(end)};
 }
 
 void Loader::worker_loop() {
@@ -83,7 +92,8 @@ void Loader::worker_loop() {
     Slot slot;
     auto t0 = std::chrono::steady_clock::now();
     try {
-      slot.batch = make_batch(dataset_, indices, config_.transform, config_.seed, epoch, std::move(storage));
+      slot.batch =
+          make_batch(dataset_, indices, config_.transform, config_.seed, epoch, std::move(storage));
     } catch (...) {
       slot.error = std::current_exception();
     }
@@ -119,7 +129,8 @@ void Loader::recycle(HostBatch&& batch) {
   if (batch.images.capacity() == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);
   // Enough for every batch that can be in flight; more would only hold memory.
-  if (spare_buffers_.size() < static_cast<std::size_t>(config_.prefetch_batches + config_.num_workers))
+  if (spare_buffers_.size() <
+      static_cast<std::size_t>(config_.prefetch_batches + config_.num_workers))
     spare_buffers_.push_back(std::move(batch.images));
 }
 
@@ -127,7 +138,8 @@ LoaderStats Loader::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   LoaderStats s;
   s.images = images_out_;
-  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start_).count();
+  s.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start_).count();
   s.images_per_second = s.seconds > 0 ? static_cast<double>(s.images) / s.seconds : 0;
   s.consumer_wait_seconds = wait_seconds_;
   s.worker_busy_seconds = busy_seconds_;

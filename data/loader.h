@@ -19,8 +19,8 @@ namespace data {
 
 struct LoaderConfig {
   int batch_size = 2;
-  int num_workers = 1;        // 2-core machines: 1 leaves a core to compute; use 2 for pure IO
-  int prefetch_batches = 2;   // at most this many batches decoded ahead of the consumer
+  int num_workers = 1;       // 2-core machines: 1 leaves a core to compute; use 2 for pure IO
+  int prefetch_batches = 2;  // at most this many batches decoded ahead of the consumer
   bool shuffle = true;
   bool drop_last = false;
   std::uint64_t seed = 0;
@@ -29,11 +29,14 @@ struct LoaderConfig {
 
 // Image order of one epoch: a Fisher-Yates shuffle driven by Rng(mix_seed(seed, epoch)), or
 // 0..n-1 when !shuffle. Identical on every platform (no std::shuffle, whose output is unspecified).
-std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, std::uint64_t epoch, bool shuffle);
+std::vector<std::size_t> epoch_order(std::size_t n,
+                                     std::uint64_t seed,
+                                     std::uint64_t epoch,
+                                     bool shuffle);
 
 struct LoaderStats {
-  std::size_t images = 0;            // delivered since start_epoch
-  double seconds = 0;                // wall time since start_epoch
+  std::size_t images = 0;  // delivered since start_epoch
+  double seconds = 0;      // wall time since start_epoch
   double images_per_second = 0;
   double consumer_wait_seconds = 0;  // time next() blocked: > 0 means compute waited on data
   double worker_busy_seconds = 0;    // summed over workers
@@ -78,8 +81,8 @@ class Loader {
   std::uint64_t epoch_ = 0;
   std::vector<std::size_t> order_;
   std::size_t num_batches_ = 0;
-  std::size_t next_job_ = 0;     // next batch a worker will take
-  std::size_t next_out_ = 0;     // next batch next() returns
+  std::size_t next_job_ = 0;  // next batch a worker will take
+  std::size_t next_out_ = 0;  // next batch next() returns
   std::map<std::size_t, Slot> ready_;
   std::vector<std::vector<float>> spare_buffers_;  // recycled HostBatch::images storage
   bool started_ = false;

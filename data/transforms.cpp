@@ -47,11 +47,12 @@ void resize_row(const std::uint8_t* row, const Taps& tx, bool flip, float* out) 
 }
 
 void check_sizes(const Image& src, int out_w, int out_h) {
-  if (src.width <= 0 || src.height <= 0 || src.pixels.size() != static_cast<std::size_t>(src.width) * src.height * 3)
+  if (src.width <= 0 || src.height <= 0 ||
+      src.pixels.size() != static_cast<std::size_t>(src.width) * src.height * 3)
     throw std::invalid_argument("resize: source image is empty or inconsistent");
   if (out_w <= 0 || out_h <= 0)
-    throw std::invalid_argument("resize: output size must be positive, got " + std::to_string(out_w) + "x" +
-                                std::to_string(out_h));
+    throw std::invalid_argument("resize: output size must be positive, got " +
+                                std::to_string(out_w) + "x" + std::to_string(out_h));
 }
 
 }  // namespace
@@ -61,7 +62,8 @@ ResizedSize keep_ratio_size(int width, int height, int short_side, int max_size)
     throw std::invalid_argument("keep_ratio_size: sizes must be positive");
   double scale = std::min(static_cast<double>(short_side) / std::min(width, height),
                           static_cast<double>(max_size) / std::max(width, height));
-  return {std::max(1, static_cast<int>(width * scale + 0.5)), std::max(1, static_cast<int>(height * scale + 0.5))};
+  return {std::max(1, static_cast<int>(width * scale + 0.5)),
+          std::max(1, static_cast<int>(height * scale + 0.5))};
 }
 
 TransformConfig TransformConfig::test(int short_side, int max_size) {
@@ -71,7 +73,10 @@ TransformConfig TransformConfig::test(int short_side, int max_size) {
   return c;
 }
 
-TransformConfig TransformConfig::train_multiscale(int min_short, int max_short, int step, int max_size) {
+TransformConfig TransformConfig::train_multiscale(int min_short,
+                                                  int max_short,
+                                                  int step,
+                                                  int max_size) {
   if (step <= 0 || min_short <= 0 || max_short < min_short)
     throw std::invalid_argument("train_multiscale: need 0 < min_short <= max_short and step > 0");
   TransformConfig c;
@@ -96,12 +101,18 @@ Box backward_box(const Box& box, const ImageMeta& m) {
   return b;
 }
 
-void resize_flip_normalize(const Image& src, int out_w, int out_h, bool flip, const Normalization& norm,
-                           float* dst, int dst_w, int dst_h) {
+void resize_flip_normalize(const Image& src,
+                           int out_w,
+                           int out_h,
+                           bool flip,
+                           const Normalization& norm,
+                           float* dst,
+                           int dst_w,
+                           int dst_h) {
   check_sizes(src, out_w, out_h);
   if (dst_w < out_w || dst_h < out_h)
-    throw std::invalid_argument("resize_flip_normalize: destination " + std::to_string(dst_w) + "x" +
-                                std::to_string(dst_h) + " smaller than the resized image");
+    throw std::invalid_argument("resize_flip_normalize: destination " + std::to_string(dst_w) +
+                                "x" + std::to_string(dst_h) + " smaller than the resized image");
   Taps tx = make_taps(src.width, out_w), ty = make_taps(src.height, out_h);
   std::array<float, 3> scale, shift;  // v * scale + shift == (v - mean) / std
   for (int c = 0; c < 3; ++c) {
@@ -126,7 +137,8 @@ void resize_flip_normalize(const Image& src, int out_w, int out_h, bool flip, co
     const float* a = get_row(ty.i0[y]);
     const float* b = get_row(ty.i1[y]);
     float w = ty.w[y];
-    float* out[3] = {dst + static_cast<std::size_t>(y) * dst_w, dst + plane + static_cast<std::size_t>(y) * dst_w,
+    float* out[3] = {dst + static_cast<std::size_t>(y) * dst_w,
+                     dst + plane + static_cast<std::size_t>(y) * dst_w,
                      dst + 2 * plane + static_cast<std::size_t>(y) * dst_w};
     for (int x = 0; x < out_w; ++x)
       for (int c = 0; c < 3; ++c) {
@@ -136,7 +148,8 @@ void resize_flip_normalize(const Image& src, int out_w, int out_h, bool flip, co
     for (int c = 0; c < 3; ++c) std::fill(out[c] + out_w, out[c] + dst_w, 0.0f);
   }
   for (int c = 0; c < 3; ++c)
-    std::fill(dst + c * plane + static_cast<std::size_t>(out_h) * dst_w, dst + (c + 1) * plane, 0.0f);
+    std::fill(dst + c * plane + static_cast<std::size_t>(out_h) * dst_w, dst + (c + 1) * plane,
+              0.0f);
 }
 
 Image hflip(const Image& image) {
@@ -156,9 +169,12 @@ Image resize_bilinear(const Image& image, int out_w, int out_h) {
     const std::uint8_t* r1 = image.row(ty.i1[y]);
     for (int x = 0; x < out_w; ++x)
       for (int c = 0; c < 3; ++c) {
-        float top = r0[3 * tx.i0[x] + c] + (static_cast<float>(r0[3 * tx.i1[x] + c]) - r0[3 * tx.i0[x] + c]) * tx.w[x];
-        float bot = r1[3 * tx.i0[x] + c] + (static_cast<float>(r1[3 * tx.i1[x] + c]) - r1[3 * tx.i0[x] + c]) * tx.w[x];
-        out.at(x, y)[c] = static_cast<std::uint8_t>(std::clamp(std::lround(top + (bot - top) * ty.w[y]), 0L, 255L));
+        float top = r0[3 * tx.i0[x] + c] +
+                    (static_cast<float>(r0[3 * tx.i1[x] + c]) - r0[3 * tx.i0[x] + c]) * tx.w[x];
+        float bot = r1[3 * tx.i0[x] + c] +
+                    (static_cast<float>(r1[3 * tx.i1[x] + c]) - r1[3 * tx.i0[x] + c]) * tx.w[x];
+        out.at(x, y)[c] = static_cast<std::uint8_t>(
+            std::clamp(std::lround(top + (bot - top) * ty.w[y]), 0L, 255L));
       }
   }
   return out;

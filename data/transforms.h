@@ -35,7 +35,9 @@ struct TransformConfig {
 
   static TransformConfig test(int short_side = 800, int max_size = 1333);
   // Dream-Box/VOS training: short side in {480, 512, ..., 800}, long side <= 1333, flip 0.5.
-  static TransformConfig train_multiscale(int min_short = 480, int max_short = 800, int step = 32,
+  static TransformConfig train_multiscale(int min_short = 480,
+                                          int max_short = 800,
+                                          int step = 32,
                                           int max_size = 1333);
 };
 
@@ -44,7 +46,7 @@ struct ImageMeta {
   std::size_t index = 0;  // index into the Dataset
   int original_width = 0;
   int original_height = 0;
-  int width = 0;   // after resize (before padding)
+  int width = 0;  // after resize (before padding)
   int height = 0;
   double scale_x = 1;  // width / original_width
   double scale_y = 1;
@@ -58,13 +60,21 @@ Box backward_box(const Box& box, const ImageMeta& meta);
 // Fused bilinear resize (half-pixel centres, as cv2 INTER_LINEAR and torch align_corners=False,
 // no antialiasing) + optional horizontal flip + normalization, written as planar float into
 // `dst` [3, dst_height, dst_width] with the area outside the resized image set to 0 (padding).
-void resize_flip_normalize(const Image& src, int out_width, int out_height, bool flip,
-                           const Normalization& norm, float* dst, int dst_width, int dst_height);
+void resize_flip_normalize(const Image& src,
+                           int out_width,
+                           int out_height,
+                           bool flip,
+                           const Normalization& norm,
+                           float* dst,
+                           int dst_width,
+                           int dst_height);
 
 // Plain helpers on uint8 images (tests, visualisation, the shapes generator).
 Image hflip(const Image& image);
 Image resize_bilinear(const Image& image, int out_width, int out_height);  // rounds to uint8
 
-inline int round_up(int value, int divisor) { return (value + divisor - 1) / divisor * divisor; }
+inline int round_up(int value, int divisor) {
+  return (value + divisor - 1) / divisor * divisor;
+}
 
 }  // namespace data

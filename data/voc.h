@@ -25,14 +25,18 @@ struct VocAnnotation {
   int height = 0;
   std::vector<Object> objects;  // labels index into `classes`
 };
-VocAnnotation parse_voc_xml(std::string_view xml, const std::string& name,
-                            const std::vector<std::string>& classes, Diagnostics& diag);
-VocAnnotation read_voc_xml(const std::string& path, const std::vector<std::string>& classes,
+VocAnnotation parse_voc_xml(std::string_view xml,
+                            const std::string& name,
+                            const std::vector<std::string>& classes,
+                            Diagnostics& diag);
+VocAnnotation read_voc_xml(const std::string& path,
+                           const std::vector<std::string>& classes,
                            Diagnostics& diag);
 
 // Writes an annotation in VOC's layout (folder, filename, size, object/name/pose/truncated/
 // difficult/bndbox). Coordinates are written as given (see box.h), integers without ".0".
-std::string write_voc_xml(const VocAnnotation& annotation, const std::vector<std::string>& classes,
+std::string write_voc_xml(const VocAnnotation& annotation,
+                          const std::vector<std::string>& classes,
                           const std::string& folder);
 
 // A split such as "07 test", "12 trainval", "07+12 trainval" (also "2007+2012 trainval").
@@ -45,8 +49,10 @@ VocSplit parse_voc_split(const std::string& spec);
 // Reads <devkit>/VOC<year>/ImageSets/Main/<set>.txt and each listed Annotations/<id>.xml.
 // Image file names are "VOC<year>/JPEGImages/<id>.jpg" relative to image_root = devkit.
 // Ids are "<id>" (strings, as in the literature's JSON); a duplicate id across years is an error.
-Dataset read_voc(const std::string& devkit, const std::string& split,
-                 const std::vector<std::string>& classes, Diagnostics& diag);
+Dataset read_voc(const std::string& devkit,
+                 const std::string& split,
+                 const std::vector<std::string>& classes,
+                 Diagnostics& diag);
 inline Dataset read_voc(const std::string& devkit, const std::string& split, Diagnostics& diag) {
   return read_voc(devkit, split, voc_classes(), diag);
 }

@@ -24,7 +24,8 @@ VocSplit parse_voc_split(const std::string& spec) {
   std::istringstream in(spec);
   std::string years, image_set, extra;
   if (!(in >> years >> image_set) || (in >> extra))
-    throw std::invalid_argument("VOC split '" + spec + "': expected '<years> <set>', e.g. '07+12 trainval' or '07 test'");
+    throw std::invalid_argument("VOC split '" + spec +
+                                "': expected '<years> <set>', e.g. '07+12 trainval' or '07 test'");
   VocSplit split;
   split.image_set = image_set;
   std::size_t start = 0;
@@ -32,7 +33,8 @@ VocSplit parse_voc_split(const std::string& spec) {
     std::size_t plus = years.find('+', start);
     std::string y = expand_year(years.substr(start, plus - start), spec);
     for (const auto& seen : split.years)
-      if (seen == y) throw std::invalid_argument("VOC split '" + spec + "': year " + y + " given twice");
+      if (seen == y)
+        throw std::invalid_argument("VOC split '" + spec + "': year " + y + " given twice");
     split.years.push_back(y);
     if (plus == std::string::npos) break;
     start = plus + 1;
@@ -40,12 +42,15 @@ VocSplit parse_voc_split(const std::string& spec) {
   return split;
 }
 
-Dataset read_voc(const std::string& devkit, const std::string& split_spec,
-                 const std::vector<std::string>& classes, Diagnostics& diag) {
+Dataset read_voc(const std::string& devkit,
+                 const std::string& split_spec,
+                 const std::vector<std::string>& classes,
+                 Diagnostics& diag) {
   namespace fs = std::filesystem;
   VocSplit split = parse_voc_split(split_spec);
   if (!fs::is_directory(devkit))
-    throw DataError(devkit, "VOCdevkit folder not found (expected <devkit>/VOC2007/Annotations, ...)");
+    throw DataError(devkit,
+                    "VOCdevkit folder not found (expected <devkit>/VOC2007/Annotations, ...)");
   Dataset ds;
   ds.categories = categories_from_names(classes);
   ds.image_root = devkit;
@@ -55,7 +60,8 @@ Dataset read_voc(const std::string& devkit, const std::string& split_spec,
     fs::path list = voc / "ImageSets" / "Main" / (split.image_set + ".txt");
     if (!fs::exists(list))
       throw DataError(list.string(), "split file not found (is " + voc.string() + " a VOC" + year +
-                                         " folder with ImageSets/Main/" + split.image_set + ".txt?)");
+                                         " folder with ImageSets/Main/" + split.image_set +
+                                         ".txt?)");
     std::istringstream lines(read_text_file(list.string()));
     std::string line;
     int line_no = 0;
@@ -64,10 +70,13 @@ Dataset read_voc(const std::string& devkit, const std::string& split_spec,
       std::istringstream tokens(line);
       std::string id;
       if (!(tokens >> id)) continue;  // blank line
-      if (id.find('/') != std::string::npos || id.find('\\') != std::string::npos || id == "." || id == "..")
-        throw DataError(list.string(), "line " + std::to_string(line_no) + ": bad image id '" + id + "'");
+      if (id.find('/') != std::string::npos || id.find('\\') != std::string::npos || id == "." ||
+          id == "..")
+        throw DataError(list.string(),
+                        "line " + std::to_string(line_no) + ": bad image id '" + id + "'");
       if (!seen.insert(id).second)
-        throw DataError(list.string(), "line " + std::to_string(line_no) + ": duplicate image id '" + id + "'");
+        throw DataError(list.string(),
+                        "line " + std::to_string(line_no) + ": duplicate image id '" + id + "'");
       fs::path xml = voc / "Annotations" / (id + ".xml");
       VocAnnotation a = read_voc_xml(xml.string(), classes, diag);
       ImageRecord record;

@@ -32,8 +32,10 @@ struct VocToCocoOptions {
 // Relabels `voc` (from read_voc) onto `categories` by name after coco_name_for_voc renaming,
 // renumbers annotation ids 0, 1, 2, ... in image order, keeps difficult objects (iscrowd 0).
 // A class with no matching category throws std::invalid_argument.
-Dataset voc_to_coco(const Dataset& voc, const std::vector<Category>& categories,
-                    const VocToCocoOptions& options, Diagnostics& diag);
+Dataset voc_to_coco(const Dataset& voc,
+                    const std::vector<Category>& categories,
+                    const VocToCocoOptions& options,
+                    Diagnostics& diag);
 inline Dataset voc_to_coco(const Dataset& voc, const VocToCocoOptions& options, Diagnostics& diag) {
   return voc_to_coco(voc, voc_coco_categories(), options, diag);
 }

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <stdexcept>
 #include <sstream>
+#include <stdexcept>
 
 #include "data/file_io.h"
 #include "data/voc.h"
@@ -26,14 +26,18 @@ std::string join(const std::vector<std::string>& names) {
 }
 
 // The text of a required child element, e.g. <width>500</width>.
-std::string child_text(const pugi::xml_node& node, const char* child, const std::string& name,
+std::string child_text(const pugi::xml_node& node,
+                       const char* child,
+                       const std::string& name,
                        const std::string& where) {
   pugi::xml_node c = node.child(child);
   if (!c) throw DataError(name, where + " has no <" + child + ">");
   return c.text().as_string();
 }
 
-double number(const pugi::xml_node& node, const char* child, const std::string& name,
+double number(const pugi::xml_node& node,
+              const char* child,
+              const std::string& name,
               const std::string& where) {
   std::string text = child_text(node, child, name, where);
   auto value = parse_number(text);
@@ -42,7 +46,9 @@ double number(const pugi::xml_node& node, const char* child, const std::string& 
 }
 
 // Optional 0/1 flag such as <difficult>; absent means 0.
-bool flag(const pugi::xml_node& node, const char* child, const std::string& name,
+bool flag(const pugi::xml_node& node,
+          const char* child,
+          const std::string& name,
           const std::string& where) {
   if (!node.child(child)) return false;
   std::string text = node.child(child).text().as_string();
@@ -55,7 +61,8 @@ bool flag(const pugi::xml_node& node, const char* child, const std::string& name
 int image_dimension(const pugi::xml_node& size, const char* child, const std::string& name) {
   double v = number(size, child, name, "<size>");
   if (v != std::floor(v) || v <= 0 || v > 1e6)
-    throw DataError(name, std::string("<size><") + child + "> must be a positive integer, got " + std::to_string(v));
+    throw DataError(name, std::string("<size><") + child + "> must be a positive integer, got " +
+                              std::to_string(v));
   return static_cast<int>(v);
 }
 
@@ -74,9 +81,9 @@ std::string format_coordinate(double v) {
 
 const std::vector<std::string>& voc_classes() {
   static const std::vector<std::string> classes = {
-      "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",   "car",
-      "cat",       "chair",   "cow",   "diningtable", "dog",    "horse", "motorbike",
-      "person",    "pottedplant", "sheep", "sofa",     "train",  "tvmonitor"};
+      "aeroplane", "bicycle",     "bird",  "boat",        "bottle", "bus",      "car",
+      "cat",       "chair",       "cow",   "diningtable", "dog",    "horse",    "motorbike",
+      "person",    "pottedplant", "sheep", "sofa",        "train",  "tvmonitor"};
   return classes;
 }
 
@@ -87,8 +94,10 @@ std::vector<Category> categories_from_names(const std::vector<std::string>& name
   return categories;
 }
 
-VocAnnotation parse_voc_xml(std::string_view xml, const std::string& name,
-                            const std::vector<std::string>& classes, Diagnostics& diag) {
+VocAnnotation parse_voc_xml(std::string_view xml,
+                            const std::string& name,
+                            const std::vector<std::string>& classes,
+                            Diagnostics& diag) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
   if (!parsed)
@@ -125,9 +134,10 @@ VocAnnotation parse_voc_xml(std::string_view xml, const std::string& name,
     o.difficult = flag(obj, "difficult", name, where);
     o.truncated = flag(obj, "truncated", name, where);
     if (o.box.x2 < o.box.x1 || o.box.y2 < o.box.y1)
-      throw DataError(name, where + ": inverted box (xmin " + format_coordinate(o.box.x1) + ", ymin " +
-                                format_coordinate(o.box.y1) + ", xmax " + format_coordinate(o.box.x2) +
-                                ", ymax " + format_coordinate(o.box.y2) + ")");
+      throw DataError(name, where + ": inverted box (xmin " + format_coordinate(o.box.x1) +
+                                ", ymin " + format_coordinate(o.box.y1) + ", xmax " +
+                                format_coordinate(o.box.x2) + ", ymax " +
+                                format_coordinate(o.box.y2) + ")");
     ++index;
     if (clip_box(o.box, out.width, out.height)) {
       ++diag.clipped_boxes;
@@ -144,12 +154,14 @@ VocAnnotation parse_voc_xml(std::string_view xml, const std::string& name,
   return out;
 }
 
-VocAnnotation read_voc_xml(const std::string& path, const std::vector<std::string>& classes,
+VocAnnotation read_voc_xml(const std::string& path,
+                           const std::vector<std::string>& classes,
                            Diagnostics& diag) {
   return parse_voc_xml(read_text_file(path), path, classes, diag);
 }
 
-std::string write_voc_xml(const VocAnnotation& annotation, const std::vector<std::string>& classes,
+std::string write_voc_xml(const VocAnnotation& annotation,
+                          const std::vector<std::string>& classes,
                           const std::string& folder) {
   pugi::xml_document doc;
   pugi::xml_node root = doc.append_child("annotation");
@@ -162,7 +174,8 @@ std::string write_voc_xml(const VocAnnotation& annotation, const std::vector<std
   root.append_child("segmented").text().set(0);
   for (const Object& o : annotation.objects) {
     if (o.label < 0 || o.label >= static_cast<int>(classes.size()))
-      throw std::invalid_argument("write_voc_xml: label " + std::to_string(o.label) + " out of range");
+      throw std::invalid_argument("write_voc_xml: label " + std::to_string(o.label) +
+                                  " out of range");
     pugi::xml_node obj = root.append_child("object");
     obj.append_child("name").text().set(classes[o.label].c_str());
     obj.append_child("pose").text().set("Unspecified");

@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   diag.echo = false;
   data::Dataset ds;
   try {
-    ds = data::parse_coco(std::string_view(reinterpret_cast<const char*>(bytes), size), "fuzz.json", "", diag);
+    ds = data::parse_coco(std::string_view(reinterpret_cast<const char*>(bytes), size), "fuzz.json",
+                          "", diag);
   } catch (const data::DataError&) {
     return 0;
   }

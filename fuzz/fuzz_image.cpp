@@ -11,7 +11,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   try {
     data::Image im = data::decode_image(std::span<const std::uint8_t>(bytes, size), "fuzz.img");
-    if (im.width <= 0 || im.height <= 0 || static_cast<std::int64_t>(im.width) * im.height > data::kMaxImagePixels ||
+    if (im.width <= 0 || im.height <= 0 ||
+        static_cast<std::int64_t>(im.width) * im.height > data::kMaxImagePixels ||
         im.pixels.size() != static_cast<std::size_t>(im.width) * im.height * 3)
       std::abort();
   } catch (const data::DataError&) {

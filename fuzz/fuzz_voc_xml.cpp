@@ -12,17 +12,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   diag.echo = false;
   data::VocAnnotation a;
   try {
-    a = data::parse_voc_xml(std::string_view(reinterpret_cast<const char*>(bytes), size), "fuzz.xml",
-                            data::voc_classes(), diag);
+    a = data::parse_voc_xml(std::string_view(reinterpret_cast<const char*>(bytes), size),
+                            "fuzz.xml", data::voc_classes(), diag);
   } catch (const data::DataError&) {
     return 0;
   }
   data::Diagnostics again;
   again.echo = false;
-  data::VocAnnotation b = data::parse_voc_xml(data::write_voc_xml(a, data::voc_classes(), "fuzz"), "rt.xml",
-                                              data::voc_classes(), again);
-  if (b.objects.size() != a.objects.size() || b.width != a.width || b.height != a.height) std::abort();
+  data::VocAnnotation b = data::parse_voc_xml(data::write_voc_xml(a, data::voc_classes(), "fuzz"),
+                                              "rt.xml", data::voc_classes(), again);
+  if (b.objects.size() != a.objects.size() || b.width != a.width || b.height != a.height)
+    std::abort();
   for (std::size_t i = 0; i < a.objects.size(); ++i)
-    if (!(a.objects[i].box == b.objects[i].box) || a.objects[i].label != b.objects[i].label) std::abort();
+    if (!(a.objects[i].box == b.objects[i].box) || a.objects[i].label != b.objects[i].label)
+      std::abort();
   return 0;
 }

@@ -1,6 +1,7 @@
 // Input-pipeline benchmark: VOC-sized (500x375) JPEGs -> decode -> keep-ratio resize to 800 px ->
 // random flip -> normalize -> [2, 3, 800, 1088] batches; images/s, ours vs torchvision on 2 cores.
-//   build/bench/data/data_bench --benchmark_counters_tabular=true   (DREAMBOX_NO_TORCHVISION=1 skips it)
+//   build/bench/data/data_bench --benchmark_counters_tabular=true   (DREAMBOX_NO_TORCHVISION=1
+//   skips it)
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -33,7 +34,8 @@ struct Fixture {
     opt.min_side = 375;
     opt.max_side = 500;
     for (int i = 0; i < kImages; ++i) {
-      data::Image im = data::resize_bilinear(data::shapes::render_image(data::shapes::Family::id, i, opt).image, 500, 375);
+      data::Image im = data::resize_bilinear(
+          data::shapes::render_image(data::shapes::Family::id, i, opt).image, 500, 375);
       std::string name = "img" + std::to_string(i) + ".jpg";
       data::save_image(im, (dir / name).string(), 90);
       dataset.images.push_back({std::to_string(i), true, name, 500, 375, {}});
@@ -59,8 +61,8 @@ data::TransformConfig config() {
 // torchvision side, run once: images/s or 0 when unavailable.
 double torchvision_images_per_second(int workers) {
   if (std::getenv("DREAMBOX_NO_TORCHVISION")) return 0;
-  std::string cmd = std::string("/usr/bin/python3 ") + DREAMBOX_TORCHVISION_SCRIPT + " " + fixture().dir.string() +
-                    " --workers " + std::to_string(workers) + " 2>&1";
+  std::string cmd = std::string("/usr/bin/python3 ") + DREAMBOX_TORCHVISION_SCRIPT + " " +
+                    fixture().dir.string() + " --workers " + std::to_string(workers) + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) return 0;
   char line[512];
@@ -132,7 +134,8 @@ void BM_DecodeOnly(benchmark::State& state) {
     data::Image im = data::load_image(f.dataset.image_path(f.dataset.images[i++ % kImages]));
     benchmark::DoNotOptimize(im.pixels.data());
   }
-  state.counters["images/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["images/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DecodeOnly)->Unit(benchmark::kMillisecond);
 
@@ -143,7 +146,8 @@ void BM_ResizeFlipNormalizeOnly(benchmark::State& state) {
     data::resize_flip_normalize(im, 1067, 800, true, {}, out.data(), 1088, 800);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["images/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["images/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ResizeFlipNormalizeOnly)->Unit(benchmark::kMillisecond);
 

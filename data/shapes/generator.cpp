@@ -34,7 +34,9 @@ std::string numbered(const std::string& prefix, int n) {
   return prefix + std::string(digits.size() < 6 ? 6 - digits.size() : 0, '0') + digits;
 }
 
-std::int64_t first_category_id(Family f) { return f == Family::id ? 1 : f == Family::near_ood ? 6 : 9; }
+std::int64_t first_category_id(Family f) {
+  return f == Family::id ? 1 : f == Family::near_ood ? 6 : 9;
+}
 
 }  // namespace
 
@@ -88,22 +90,28 @@ ShapesLayout shapes_layout(const std::string& out_dir) {
   return l;
 }
 
-std::vector<std::string> id_classes() { return class_names(Family::id); }
+std::vector<std::string> id_classes() {
+  return class_names(Family::id);
+}
 
 ShapesSummary generate_shapes(const std::string& out_dir, const ShapesConfig& config) {
-  if (config.trainval_images < 0 || config.test_images < 0 || config.near_ood_images < 0 || config.far_ood_images < 0)
+  if (config.trainval_images < 0 || config.test_images < 0 || config.near_ood_images < 0 ||
+      config.far_ood_images < 0)
     throw std::invalid_argument("ShapesConfig: image counts must be >= 0");
   if (config.render.min_side < 32 || config.render.max_side < config.render.min_side)
     throw std::invalid_argument("ShapesConfig: need 32 <= render.min_side <= render.max_side");
-  if (config.render.min_objects < 1 || config.render.max_objects < config.render.min_objects || config.ood_max_objects < 1)
-    throw std::invalid_argument("ShapesConfig: need 1 <= min_objects <= max_objects and ood_max_objects >= 1");
+  if (config.render.min_objects < 1 || config.render.max_objects < config.render.min_objects ||
+      config.ood_max_objects < 1)
+    throw std::invalid_argument(
+        "ShapesConfig: need 1 <= min_objects <= max_objects and ood_max_objects >= 1");
 
   ShapesSummary summary;
   summary.layout = shapes_layout(out_dir);
   const ShapesLayout& L = summary.layout;
   fs::path voc = fs::path(L.devkit) / "VOC2007";
-  for (const auto& d : {voc / "JPEGImages", voc / "Annotations", voc / "ImageSets" / "Main", fs::path(L.near_dir),
-                        fs::path(L.far_dir), fs::path(L.trainval_json).parent_path()})
+  for (const auto& d :
+       {voc / "JPEGImages", voc / "Annotations", voc / "ImageSets" / "Main", fs::path(L.near_dir),
+        fs::path(L.far_dir), fs::path(L.trainval_json).parent_path()})
     fs::create_directories(d);
 
   const std::vector<SetSpec> sets = {
@@ -128,7 +136,8 @@ ShapesSummary generate_shapes(const std::string& out_dir, const ShapesConfig& co
     ds.images.resize(static_cast<std::size_t>(set.count));
 
     parallel_for(set.count, config.threads, [&](int k) {
-      RenderedImage r = render_image(set.family, mix_seed(config.seed, s + 1, static_cast<std::uint64_t>(k)), options);
+      RenderedImage r = render_image(
+          set.family, mix_seed(config.seed, s + 1, static_cast<std::uint64_t>(k)), options);
       ImageRecord& rec = ds.images[static_cast<std::size_t>(k)];
       rec.id = numbered(set.id_prefix, set.first_number + k);
       rec.file_name = rec.id + ".jpg";
@@ -146,7 +155,8 @@ ShapesSummary generate_shapes(const std::string& out_dir, const ShapesConfig& co
       save_image(r.image, (fs::path(ds.image_root) / rec.file_name).string(), config.jpeg_quality);
       if (is_id) {
         VocAnnotation a{rec.file_name, rec.width, rec.height, rec.objects};
-        write_text_file((voc / "Annotations" / (rec.id + ".xml")).string(), write_voc_xml(a, id_names, "VOC2007"));
+        write_text_file((voc / "Annotations" / (rec.id + ".xml")).string(),
+                        write_voc_xml(a, id_names, "VOC2007"));
       }
     });
 
@@ -162,7 +172,8 @@ ShapesSummary generate_shapes(const std::string& out_dir, const ShapesConfig& co
     if (is_id) {
       std::string list;
       for (const auto& rec : ds.images) list += rec.id + "\n";
-      write_text_file((voc / "ImageSets" / "Main" / (std::string(set.name) + ".txt")).string(), list);
+      write_text_file((voc / "ImageSets" / "Main" / (std::string(set.name) + ".txt")).string(),
+                      list);
       write_coco(ds, set.name == std::string("trainval") ? L.trainval_json : L.test_json);
     } else {
       write_coco(ds, set.family == Family::near_ood ? L.near_json : L.far_json);

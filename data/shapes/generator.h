@@ -19,8 +19,8 @@ struct ShapesConfig {
   int test_images = 100;
   int near_ood_images = 100;
   int far_ood_images = 100;
-  RenderOptions render;          // image size and objects per image (ID sets)
-  int ood_max_objects = 3;       // objects per OOD image (1..this)
+  RenderOptions render;     // image size and objects per image (ID sets)
+  int ood_max_objects = 3;  // objects per OOD image (1..this)
   int jpeg_quality = 92;
   int threads = 2;
 };
@@ -31,8 +31,8 @@ struct ShapesConfig {
 //   <out>/ood_near/{JPEGImages/,annotations.json}, <out>/ood_far/...   every object "ood": 1
 struct ShapesLayout {
   std::string root;
-  std::string devkit;          // read with read_voc(devkit, "07 trainval", id_classes())
-  std::string image_dir;       // <devkit>/VOC2007/JPEGImages (image_root of the COCO files)
+  std::string devkit;     // read with read_voc(devkit, "07 trainval", id_classes())
+  std::string image_dir;  // <devkit>/VOC2007/JPEGImages (image_root of the COCO files)
   std::string trainval_json;
   std::string test_json;
   std::string near_dir, near_json;

@@ -16,14 +16,15 @@ namespace {
 using Rgb = std::array<float, 3>;
 
 // Saturated colours of ID and near-OOD objects.
-const std::vector<Rgb> kObjectPalette = {{220, 40, 40},  {40, 170, 60},  {40, 80, 220}, {235, 200, 30},
-                                         {240, 130, 20}, {150, 50, 190}, {30, 190, 200}};
+const std::vector<Rgb> kObjectPalette = {{220, 40, 40},  {40, 170, 60},  {40, 80, 220},
+                                         {235, 200, 30}, {240, 130, 20}, {150, 50, 190},
+                                         {30, 190, 200}};
 // Far-OOD colours: muted and pastel tones never used by ID objects.
-const std::vector<Rgb> kFarPalette = {{250, 190, 210}, {120, 120, 60}, {90, 70, 50}, {200, 200, 200},
-                                      {160, 220, 170}, {60, 60, 80}};
+const std::vector<Rgb> kFarPalette = {{250, 190, 210}, {120, 120, 60},  {90, 70, 50},
+                                      {200, 200, 200}, {160, 220, 170}, {60, 60, 80}};
 // Background base colours (muted, so objects stand out but not trivially).
-const std::vector<Rgb> kBackground = {{120, 110, 100}, {90, 110, 120}, {140, 135, 110}, {100, 100, 100},
-                                      {130, 115, 125}, {80, 95, 85}};
+const std::vector<Rgb> kBackground = {{120, 110, 100}, {90, 110, 120},  {140, 135, 110},
+                                      {100, 100, 100}, {130, 115, 125}, {80, 95, 85}};
 
 enum class Texture { solid, stripes, checker, gradient, dots, rings, speckle };
 
@@ -35,7 +36,9 @@ struct Style {
   std::uint64_t speckle_seed = 0;
 };
 
-Rgb pick(Rng& rng, const std::vector<Rgb>& palette) { return palette[rng.uniform_int(0, static_cast<std::int64_t>(palette.size()) - 1)]; }
+Rgb pick(Rng& rng, const std::vector<Rgb>& palette) {
+  return palette[rng.uniform_int(0, static_cast<std::int64_t>(palette.size()) - 1)];
+}
 
 Style draw_style(Rng& rng, Family family) {
   Style s;
@@ -72,7 +75,9 @@ Rgb shade(const Style& s, double u, double v) {
     case Texture::stripes:
       return frac(u * s.frequency / 2 + s.phase) < 0.5 ? s.a : s.b;
     case Texture::checker:
-      return (static_cast<int>(std::floor(u * s.frequency / 2 + 8)) + static_cast<int>(std::floor(v * s.frequency / 2 + 8))) % 2
+      return (static_cast<int>(std::floor(u * s.frequency / 2 + 8)) +
+              static_cast<int>(std::floor(v * s.frequency / 2 + 8))) %
+                     2
                  ? s.a
                  : s.b;
     case Texture::gradient:
@@ -84,7 +89,8 @@ Rgb shade(const Style& s, double u, double v) {
     case Texture::rings:
       return frac(std::sqrt(u * u + v * v) * s.frequency * 1.5 + s.phase) < 0.5 ? s.a : s.b;
     case Texture::speckle: {
-      auto cell = static_cast<std::uint64_t>(std::floor((u + 2) * 12)) * 131 + static_cast<std::uint64_t>(std::floor((v + 2) * 12));
+      auto cell = static_cast<std::uint64_t>(std::floor((u + 2) * 12)) * 131 +
+                  static_cast<std::uint64_t>(std::floor((v + 2) * 12));
       return (mix64(s.speckle_seed ^ cell) & 1) ? s.a : s.b;
     }
   }
@@ -104,8 +110,10 @@ void paint_background(Image& im, Rng& rng) {
       int ix = static_cast<int>(gx), iy = static_cast<int>(gy);
       double fx = gx - ix, fy = gy - iy;
       auto g = [&](int a, int b) { return grid[static_cast<std::size_t>(b) * gw + a]; };
-      double t = (1 - fy) * ((1 - fx) * g(ix, iy) + fx * g(ix + 1, iy)) + fy * ((1 - fx) * g(ix, iy + 1) + fx * g(ix + 1, iy + 1));
-      for (int k = 0; k < 3; ++k) im.at(x, y)[k] = static_cast<std::uint8_t>(c0[k] + (c1[k] - c0[k]) * t);
+      double t = (1 - fy) * ((1 - fx) * g(ix, iy) + fx * g(ix + 1, iy)) +
+                 fy * ((1 - fx) * g(ix, iy + 1) + fx * g(ix + 1, iy + 1));
+      for (int k = 0; k < 3; ++k)
+        im.at(x, y)[k] = static_cast<std::uint8_t>(c0[k] + (c1[k] - c0[k]) * t);
     }
   int lines = static_cast<int>(rng.uniform_int(0, 3));
   for (int l = 0; l < lines; ++l) {
@@ -117,7 +125,8 @@ void paint_background(Image& im, Rng& rng) {
         double d = (x - im.width / 2.0) * nx + (y - im.height / 2.0) * ny - off;
         if (std::abs(d) < 1.2)
           for (int k = 0; k < 3; ++k)
-            im.at(x, y)[k] = static_cast<std::uint8_t>(std::clamp(im.at(x, y)[k] + delta, 0.0f, 255.0f));
+            im.at(x, y)[k] =
+                static_cast<std::uint8_t>(std::clamp(im.at(x, y)[k] + delta, 0.0f, 255.0f));
       }
   }
 }
@@ -170,8 +179,10 @@ RenderedImage render_image(Family family, std::uint64_t seed, const RenderOption
     Style style = draw_style(rng, family);
 
     double r = reach(p);
-    int x0 = std::max(0, static_cast<int>(p.cx - r)), x1 = std::min(w - 1, static_cast<int>(p.cx + r) + 1);
-    int y0 = std::max(0, static_cast<int>(p.cy - r)), y1 = std::min(h - 1, static_cast<int>(p.cy + r) + 1);
+    int x0 = std::max(0, static_cast<int>(p.cx - r)),
+        x1 = std::min(w - 1, static_cast<int>(p.cx + r) + 1);
+    int y0 = std::max(0, static_cast<int>(p.cy - r)),
+        y1 = std::min(h - 1, static_cast<int>(p.cy + r) + 1);
     // Dry run: pixels this shape would own, and how many it takes from each earlier object.
     std::vector<int> taken(owned.size(), 0);
     int mine = 0, ex0 = w, ex1 = -1, ey0 = h, ey1 = -1;
@@ -180,12 +191,14 @@ RenderedImage render_image(Family family, std::uint64_t seed, const RenderOption
       for (int x = x0; x <= x1; ++x)
         if (coverage(p, x, y, style, colour) >= 2) {
           ++mine;
-          ex0 = std::min(ex0, x), ex1 = std::max(ex1, x), ey0 = std::min(ey0, y), ey1 = std::max(ey1, y);
+          ex0 = std::min(ex0, x), ex1 = std::max(ex1, x), ey0 = std::min(ey0, y),
+          ey1 = std::max(ey1, y);
           int o = out.owner[static_cast<std::size_t>(y) * w + x];
           if (o >= 0) ++taken[o];
         }
     bool ok = mine >= 60 && ex1 - ex0 >= 4 && ey1 - ey0 >= 4;
-    for (std::size_t o = 0; o < owned.size() && ok; ++o) ok = taken[o] <= 0.4 * owned[o] && owned[o] - taken[o] >= 60;
+    for (std::size_t o = 0; o < owned.size() && ok; ++o)
+      ok = taken[o] <= 0.4 * owned[o] && owned[o] - taken[o] >= 60;
     if (!ok) continue;
     int index = static_cast<int>(owned.size());
     for (std::size_t o = 0; o < owned.size(); ++o) owned[o] -= taken[o];
@@ -196,7 +209,8 @@ RenderedImage render_image(Family family, std::uint64_t seed, const RenderOption
         if (!hits) continue;
         std::uint8_t* px = out.image.at(x, y);
         float a = hits / 4.0f;
-        for (int k = 0; k < 3; ++k) px[k] = static_cast<std::uint8_t>(px[k] * (1 - a) + colour[k] * a + 0.5f);
+        for (int k = 0; k < 3; ++k)
+          px[k] = static_cast<std::uint8_t>(px[k] * (1 - a) + colour[k] * a + 0.5f);
         if (hits >= 2) out.owner[static_cast<std::size_t>(y) * w + x] = index;
       }
     RenderedObject obj;
@@ -223,7 +237,9 @@ RenderedImage render_image(Family family, std::uint64_t seed, const RenderOption
   }
 
   // Sensor noise over everything (objects included), then done.
-  for (auto& px : out.image.pixels) px = static_cast<std::uint8_t>(std::clamp(px + static_cast<int>(rng.uniform_int(-10, 10)), 0, 255));
+  for (auto& px : out.image.pixels)
+    px = static_cast<std::uint8_t>(
+        std::clamp(px + static_cast<int>(rng.uniform_int(-10, 10)), 0, 255));
   return out;
 }
 

@@ -12,15 +12,15 @@
 namespace data::shapes {
 
 struct RenderOptions {
-  int min_side = 160;   // image width and height are drawn from [min_side, max_side]
+  int min_side = 160;  // image width and height are drawn from [min_side, max_side]
   int max_side = 256;
   int min_objects = 1;
   int max_objects = 4;
 };
 
 struct RenderedObject {
-  int label = 0;        // index into kinds_of(family)
-  Box box;              // VOC numbers (1-based inclusive): xmin = first column + 1, xmax = last + 1
+  int label = 0;  // index into kinds_of(family)
+  Box box;        // VOC numbers (1-based inclusive): xmin = first column + 1, xmax = last + 1
   int visible_pixels = 0;
   bool truncated = false;  // cut by the image border
   bool difficult = false;  // fewer than 150 visible pixels

@@ -50,13 +50,17 @@ const std::vector<Pt>& arrow_polygon() {
 }  // namespace
 
 const std::vector<KindInfo>& all_kinds() {
-  static const std::vector<KindInfo> kinds = {
-      {Kind::circle, "circle", Family::id},          {Kind::square, "square", Family::id},
-      {Kind::triangle, "triangle", Family::id},      {Kind::star, "star", Family::id},
-      {Kind::cross, "cross", Family::id},            {Kind::hexagon, "hexagon", Family::near_ood},
-      {Kind::crescent, "crescent", Family::near_ood}, {Kind::arrow, "arrow", Family::near_ood},
-      {Kind::blob, "blob", Family::far_ood},         {Kind::spiral, "spiral", Family::far_ood},
-      {Kind::zigzag, "zigzag", Family::far_ood}};
+  static const std::vector<KindInfo> kinds = {{Kind::circle, "circle", Family::id},
+                                              {Kind::square, "square", Family::id},
+                                              {Kind::triangle, "triangle", Family::id},
+                                              {Kind::star, "star", Family::id},
+                                              {Kind::cross, "cross", Family::id},
+                                              {Kind::hexagon, "hexagon", Family::near_ood},
+                                              {Kind::crescent, "crescent", Family::near_ood},
+                                              {Kind::arrow, "arrow", Family::near_ood},
+                                              {Kind::blob, "blob", Family::far_ood},
+                                              {Kind::spiral, "spiral", Family::far_ood},
+                                              {Kind::zigzag, "zigzag", Family::far_ood}};
   return kinds;
 }
 
@@ -102,7 +106,8 @@ bool contains(const Placement& p, double x, double y, double& u, double& v) {
     case Kind::star:
       return in_polygon(star_polygon(), u, v);
     case Kind::cross:
-      return (std::abs(u) <= 0.3 && std::abs(v) <= 0.95) || (std::abs(u) <= 0.95 && std::abs(v) <= 0.3);
+      return (std::abs(u) <= 0.3 && std::abs(v) <= 0.95) ||
+             (std::abs(u) <= 0.95 && std::abs(v) <= 0.3);
     case Kind::hexagon:
       return in_polygon(hexagon_polygon(), u, v);
     case Kind::crescent:
@@ -111,7 +116,8 @@ bool contains(const Placement& p, double x, double y, double& u, double& v) {
       return in_polygon(arrow_polygon(), u, v);
     case Kind::blob: {
       double a = std::atan2(v, u), r = 0.72;
-      for (int k = 0; k < 3; ++k) r += 0.09 * p.wobble[k] * std::sin((k + 2) * a + 6.2832 * p.wobble[k + 3]);
+      for (int k = 0; k < 3; ++k)
+        r += 0.09 * p.wobble[k] * std::sin((k + 2) * a + 6.2832 * p.wobble[k + 3]);
       return std::sqrt(r2) <= r;
     }
     case Kind::spiral: {

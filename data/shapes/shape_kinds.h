@@ -10,7 +10,19 @@ namespace data::shapes {
 
 enum class Family { id, near_ood, far_ood };
 
-enum class Kind { circle, square, triangle, star, cross, hexagon, crescent, arrow, blob, spiral, zigzag };
+enum class Kind {
+  circle,
+  square,
+  triangle,
+  star,
+  cross,
+  hexagon,
+  crescent,
+  arrow,
+  blob,
+  spiral,
+  zigzag
+};
 
 struct KindInfo {
   Kind kind;

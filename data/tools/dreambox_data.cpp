@@ -17,8 +17,10 @@ const char* kUsage =
     "usage:\n"
     "  dreambox_data shapes OUT_DIR [--seed N] [--trainval N] [--test N] [--near N] [--far N]\n"
     "      writes the synthetic shapes data set (VOCdevkit tree, COCO JSON, near/far OOD sets)\n"
-    "  dreambox_data voc2coco VOCDEVKIT \"07+12 trainval\" OUT.json [--xml-sizes] [--classes shapes|a,b,..]\n"
-    "      VOC split -> COCO JSON as the OOD literature's voc0712_train_all.json / val_coco_format.json\n"
+    "  dreambox_data voc2coco VOCDEVKIT \"07+12 trainval\" OUT.json [--xml-sizes] [--classes "
+    "shapes|a,b,..]\n"
+    "      VOC split -> COCO JSON as the OOD literature's voc0712_train_all.json / "
+    "val_coco_format.json\n"
     "      (--classes: a devkit with other classes, e.g. the shapes data set's)\n"
     "  dreambox_data check-coco FILE.json [IMAGE_DIR]\n"
     "      reads a COCO file strictly, prints counts and repairs, checks every image exists\n";
@@ -45,16 +47,22 @@ int cmd_shapes(const std::vector<std::string>& args) {
     if (i + 1 >= args.size()) throw UsageError(args[i] + " needs a value");
     const std::string& f = args[i];
     int v = to_int(f, args[i + 1]);
-    if (f == "--seed") c.seed = static_cast<std::uint64_t>(v);
-    else if (f == "--trainval") c.trainval_images = v;
-    else if (f == "--test") c.test_images = v;
-    else if (f == "--near") c.near_ood_images = v;
-    else if (f == "--far") c.far_ood_images = v;
-    else throw UsageError("shapes: unknown option " + f);
+    if (f == "--seed")
+      c.seed = static_cast<std::uint64_t>(v);
+    else if (f == "--trainval")
+      c.trainval_images = v;
+    else if (f == "--test")
+      c.test_images = v;
+    else if (f == "--near")
+      c.near_ood_images = v;
+    else if (f == "--far")
+      c.far_ood_images = v;
+    else
+      throw UsageError("shapes: unknown option " + f);
   }
   auto s = data::shapes::generate_shapes(args[0], c);
-  std::cout << "shapes: " << s.images << " images, " << s.objects << " objects (" << s.difficult << " difficult, "
-            << s.truncated << " truncated) in " << s.layout.root << "\n";
+  std::cout << "shapes: " << s.images << " images, " << s.objects << " objects (" << s.difficult
+            << " difficult, " << s.truncated << " truncated) in " << s.layout.root << "\n";
   return 0;
 }
 
@@ -89,13 +97,15 @@ int cmd_voc2coco(const std::vector<std::string>& args) {
   data::Dataset voc = data::read_voc(args[0], args[1], classes, diag);
   data::Dataset coco = data::voc_to_coco(voc, categories, opt, diag);
   data::write_coco(coco, args[2]);
-  std::cout << "voc2coco: " << coco.images.size() << " images, " << coco.num_objects() << " objects -> " << args[2]
-            << " (" << diag.clipped_boxes << " clipped, " << diag.dropped_boxes << " dropped)\n";
+  std::cout << "voc2coco: " << coco.images.size() << " images, " << coco.num_objects()
+            << " objects -> " << args[2] << " (" << diag.clipped_boxes << " clipped, "
+            << diag.dropped_boxes << " dropped)\n";
   return 0;
 }
 
 int cmd_check_coco(const std::vector<std::string>& args) {
-  if (args.empty() || args.size() > 2) throw UsageError("check-coco: expected FILE.json [IMAGE_DIR]");
+  if (args.empty() || args.size() > 2)
+    throw UsageError("check-coco: expected FILE.json [IMAGE_DIR]");
   data::Diagnostics diag;
   data::Dataset ds = data::read_coco(args[0], args.size() > 1 ? args[1] : "", diag);
   std::size_t ood = 0, missing = 0;
@@ -105,9 +115,9 @@ int cmd_check_coco(const std::vector<std::string>& args) {
       if (++missing <= 10) std::cerr << "check-coco: missing image " << ds.image_path(im) << "\n";
     }
   }
-  std::cout << "check-coco: " << ds.images.size() << " images, " << ds.num_objects() << " objects (" << ood
-            << " ood), " << ds.categories.size() << " categories, " << diag.clipped_boxes << " clipped, "
-            << diag.dropped_boxes << " dropped";
+  std::cout << "check-coco: " << ds.images.size() << " images, " << ds.num_objects() << " objects ("
+            << ood << " ood), " << ds.categories.size() << " categories, " << diag.clipped_boxes
+            << " clipped, " << diag.dropped_boxes << " dropped";
   if (args.size() > 1) std::cout << ", " << missing << " images missing";
   std::cout << "\n";
   return missing ? 1 : 0;

@@ -13,7 +13,8 @@ HostBatch two_images() {
   h.height = 32;
   h.width = 64;
   h.images.resize(2 * 3 * 32 * 64);
-  for (std::size_t i = 0; i < h.images.size(); ++i) h.images[i] = static_cast<float>(i % 1000) * 0.5f;
+  for (std::size_t i = 0; i < h.images.size(); ++i)
+    h.images[i] = static_cast<float>(i % 1000) * 0.5f;
   Target a;
   a.boxes = {{1, 2, 3, 4}, {5.5, 6, 7, 8}};
   a.labels = {3, 0};

@@ -34,7 +34,9 @@ json sample_json() {
   })");
 }
 
-Dataset parse(const json& j, Diagnostics& diag) { return parse_coco(j.dump(), "in.json", "/imgs", diag); }
+Dataset parse(const json& j, Diagnostics& diag) {
+  return parse_coco(j.dump(), "in.json", "/imgs", diag);
+}
 
 TEST(Coco, ReadsIntAndStringIdsAndOodFlags) {
   auto diag = quiet();
@@ -116,29 +118,51 @@ TEST(CocoBadInput, EveryProblemIsNamed) {
       {"no categories", [](json& j) { j.erase("categories"); }, "top level: missing 'categories'"},
       {"images not array", [](json& j) { j["images"] = 5; }, "images: must be an array"},
       {"image without id", [](json& j) { j["images"][0].erase("id"); }, "images[0]: missing 'id'"},
-      {"image without file", [](json& j) { j["images"][1].erase("file_name"); }, "images[1]: missing 'file_name'"},
-      {"image without width", [](json& j) { j["images"][0].erase("width"); }, "images[0]: missing 'width'"},
-      {"float id", [](json& j) { j["images"][0]["id"] = 1.5; }, "'id' must be an integer or a string"},
-      {"string width", [](json& j) { j["images"][0]["width"] = "640"; }, "'width' must be an integer"},
+      {"image without file", [](json& j) { j["images"][1].erase("file_name"); },
+       "images[1]: missing 'file_name'"},
+      {"image without width", [](json& j) { j["images"][0].erase("width"); },
+       "images[0]: missing 'width'"},
+      {"float id", [](json& j) { j["images"][0]["id"] = 1.5; },
+       "'id' must be an integer or a string"},
+      {"string width", [](json& j) { j["images"][0]["width"] = "640"; },
+       "'width' must be an integer"},
       {"zero size", [](json& j) { j["images"][0]["height"] = 0; }, "is not positive"},
-      {"duplicate image id", [](json& j) { j["images"][1]["id"] = 397133; }, "images[1]: duplicate image id 397133"},
+      {"duplicate image id", [](json& j) { j["images"][1]["id"] = 397133; },
+       "images[1]: duplicate image id 397133"},
       {"duplicate string image id", [](json& j) { j["images"][0]["id"] = "2008_000002"; },
        "images[1]: duplicate image id '2008_000002'"},
-      {"duplicate annotation id", [](json& j) { j["annotations"][1]["id"] = 1; }, "annotations[1]: duplicate annotation id 1"},
-      {"duplicate category id", [](json& j) { j["categories"][1]["id"] = 1; }, "categories[1]: duplicate category id 1"},
-      {"unknown image", [](json& j) { j["annotations"][0]["image_id"] = 42; }, "annotations[0]: image_id 42 is not in 'images'"},
-      {"id type mismatch", [](json& j) { j["annotations"][0]["image_id"] = "397133"; }, "image_id '397133' is not in 'images'"},
-      {"unknown category", [](json& j) { j["annotations"][1]["category_id"] = 99; }, "category_id 99 is not in 'categories'"},
-      {"annotation without bbox", [](json& j) { j["annotations"][0].erase("bbox"); }, "annotations[0]: missing 'bbox'"},
-      {"annotation without category", [](json& j) { j["annotations"][0].erase("category_id"); }, "missing 'category_id'"},
-      {"annotation without id", [](json& j) { j["annotations"][0].erase("id"); }, "annotations[0]: missing 'id'"},
-      {"short bbox", [](json& j) { j["annotations"][0]["bbox"] = {1, 2, 3}; }, "'bbox' must be 4 numbers"},
-      {"string in bbox", [](json& j) { j["annotations"][0]["bbox"][2] = "wide"; }, "'bbox' must be a number"},
-      {"negative width", [](json& j) { j["annotations"][0]["bbox"][2] = -3; }, "negative width or height"},
+      {"duplicate annotation id", [](json& j) { j["annotations"][1]["id"] = 1; },
+       "annotations[1]: duplicate annotation id 1"},
+      {"duplicate category id", [](json& j) { j["categories"][1]["id"] = 1; },
+       "categories[1]: duplicate category id 1"},
+      {"unknown image", [](json& j) { j["annotations"][0]["image_id"] = 42; },
+       "annotations[0]: image_id 42 is not in 'images'"},
+      {"id type mismatch", [](json& j) { j["annotations"][0]["image_id"] = "397133"; },
+       "image_id '397133' is not in 'images'"},
+      {"unknown category", [](json& j) { j["annotations"][1]["category_id"] = 99; },
+       "category_id 99 is not in 'categories'"},
+      {"annotation without bbox", [](json& j) { j["annotations"][0].erase("bbox"); },
+       "annotations[0]: missing 'bbox'"},
+      {"annotation without category", [](json& j) { j["annotations"][0].erase("category_id"); },
+       "missing 'category_id'"},
+      {"annotation without id", [](json& j) { j["annotations"][0].erase("id"); },
+       "annotations[0]: missing 'id'"},
+      {"short bbox",
+       [](json& j) {
+         j["annotations"][0]["bbox"] = {1, 2, 3};
+       },
+       "'bbox' must be 4 numbers"},
+      {"string in bbox", [](json& j) { j["annotations"][0]["bbox"][2] = "wide"; },
+       "'bbox' must be a number"},
+      {"negative width", [](json& j) { j["annotations"][0]["bbox"][2] = -3; },
+       "negative width or height"},
       {"bad ood", [](json& j) { j["annotations"][0]["ood"] = 2; }, "'ood' must be 0 or 1"},
-      {"bad iscrowd", [](json& j) { j["annotations"][0]["iscrowd"] = "no"; }, "'iscrowd' must be 0 or 1"},
-      {"category without name", [](json& j) { j["categories"][0].erase("name"); }, "categories[0]: missing 'name'"},
-      {"annotation not object", [](json& j) { j["annotations"][0] = 3; }, "annotations[0]: must be an object"},
+      {"bad iscrowd", [](json& j) { j["annotations"][0]["iscrowd"] = "no"; },
+       "'iscrowd' must be 0 or 1"},
+      {"category without name", [](json& j) { j["categories"][0].erase("name"); },
+       "categories[0]: missing 'name'"},
+      {"annotation not object", [](json& j) { j["annotations"][0] = 3; },
+       "annotations[0]: must be an object"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
@@ -152,11 +176,14 @@ TEST(CocoBadInput, EveryProblemIsNamed) {
 TEST(CocoBadInput, MalformedAndTruncatedJson) {
   auto diag = quiet();
   std::string text = sample_json().dump();
-  EXPECT_DATA_ERROR(parse_coco(text.substr(0, text.size() / 2), "t.json", "", diag), "t.json", "malformed JSON");
+  EXPECT_DATA_ERROR(parse_coco(text.substr(0, text.size() / 2), "t.json", "", diag), "t.json",
+                    "malformed JSON");
   EXPECT_DATA_ERROR(parse_coco("", "e.json", "", diag), "e.json", "malformed JSON");
   EXPECT_DATA_ERROR(parse_coco("[1, 2]", "a.json", "", diag), "a.json", "must be a JSON object");
-  EXPECT_DATA_ERROR(parse_coco(std::string(100000, '['), "deep.json", "", diag), "deep.json", "malformed JSON");
-  EXPECT_DATA_ERROR(read_coco("/no/such/file.json", "", diag), "/no/such/file.json", "file not found");
+  EXPECT_DATA_ERROR(parse_coco(std::string(100000, '['), "deep.json", "", diag), "deep.json",
+                    "malformed JSON");
+  EXPECT_DATA_ERROR(read_coco("/no/such/file.json", "", diag), "/no/such/file.json",
+                    "file not found");
 }
 
 TEST(Coco, WriterRenumbersMissingAnnotationIds) {
@@ -204,16 +231,18 @@ TEST(VocToCoco, MatchesTheLiteratureJson) {
   test::TempDir dir;
   auto obj = [](const char* n, int x1, int y1, int x2, int y2, int difficult) {
     return "<object><name>" + std::string(n) + "</name><difficult>" + std::to_string(difficult) +
-           "</difficult><bndbox><xmin>" + std::to_string(x1) + "</xmin><ymin>" + std::to_string(y1) + "</ymin><xmax>" +
-           std::to_string(x2) + "</xmax><ymax>" + std::to_string(y2) + "</ymax></bndbox></object>";
+           "</difficult><bndbox><xmin>" + std::to_string(x1) + "</xmin><ymin>" +
+           std::to_string(y1) + "</ymin><xmax>" + std::to_string(x2) + "</xmax><ymax>" +
+           std::to_string(y2) + "</ymax></bndbox></object>";
   };
   auto ann = [](int w, int h, const std::string& objects) {
-    return "<annotation><size><width>" + std::to_string(w) + "</width><height>" + std::to_string(h) +
-           "</height></size>" + objects + "</annotation>";
+    return "<annotation><size><width>" + std::to_string(w) + "</width><height>" +
+           std::to_string(h) + "</height></size>" + objects + "</annotation>";
   };
   dir.write("VOC2007/ImageSets/Main/trainval.txt", "000005\n");
   dir.write("VOC2012/ImageSets/Main/trainval.txt", "2008_000002\n");
-  dir.write("VOC2007/Annotations/000005.xml", ann(8, 6, obj("diningtable", 1, 2, 5, 6, 1) + obj("aeroplane", 2, 2, 3, 3, 0)));
+  dir.write("VOC2007/Annotations/000005.xml",
+            ann(8, 6, obj("diningtable", 1, 2, 5, 6, 1) + obj("aeroplane", 2, 2, 3, 3, 0)));
   dir.write("VOC2012/Annotations/2008_000002.xml", ann(9, 7, obj("tvmonitor", 3, 1, 9, 7, 0)));
   save_image(Image(8, 6), dir.file("VOC2007/JPEGImages/000005.jpg"));
   save_image(Image(9, 5), dir.file("VOC2012/JPEGImages/2008_000002.jpg"));  // disagrees with XML
@@ -229,8 +258,8 @@ TEST(VocToCoco, MatchesTheLiteratureJson) {
     "categories": [)" + [] {
     std::string s;
     for (const auto& c : voc_coco_categories())
-      s += (s.empty() ? "" : ",") + std::string("{\"id\":") + std::to_string(c.id) + ",\"name\":\"" + c.name +
-           "\",\"supercategory\":\"" + c.supercategory + "\"}";
+      s += (s.empty() ? "" : ",") + std::string("{\"id\":") + std::to_string(c.id) +
+           ",\"name\":\"" + c.name + "\",\"supercategory\":\"" + c.supercategory + "\"}";
     return s;
   }() + R"(],
     "images": [{"id": "000005", "width": 8, "height": 6, "file_name": "000005.jpg", "license": 1},
@@ -245,7 +274,8 @@ TEST(VocToCoco, MatchesTheLiteratureJson) {
   std::string text = to_coco_json(coco).dump();
   EXPECT_LT(text.find("\"info\""), text.find("\"licenses\""));
   EXPECT_LT(text.find("\"categories\""), text.find("\"images\""));
-  EXPECT_NE(text.find("{\"image_id\":\"000005\",\"id\":0,\"category_id\":17,\"bbox\":[1.0,2.0,4.0,4.0],\"area\":16.0,"
+  EXPECT_NE(text.find("{\"image_id\":\"000005\",\"id\":0,\"category_id\":17,\"bbox\":[1.0,2.0,4.0,"
+                      "4.0],\"area\":16.0,"
                       "\"iscrowd\":0}"),
             std::string::npos);
 }
@@ -253,7 +283,8 @@ TEST(VocToCoco, MatchesTheLiteratureJson) {
 TEST(Detections, WriteAndReadBackWithOodScore) {
   auto diag = quiet();
   Dataset ds = parse(sample_json(), diag);
-  std::vector<Detection> dets = {{0, {1, 2, 11, 22}, 1, 0.9, 0.125}, {1, {0, 0, 5, 5}, 0, 0.6, 0.75}};
+  std::vector<Detection> dets = {{0, {1, 2, 11, 22}, 1, 0.9, 0.125},
+                                 {1, {0, 0, 5, 5}, 0, 0.6, 0.75}};
   test::TempDir dir;
   std::string path = dir.file("results.json");
   write_detections(path, ds, dets);
@@ -279,9 +310,12 @@ TEST(DetectionsBadInput, UnknownImageOrMissingField) {
   auto diag = quiet();
   Dataset ds = parse(sample_json(), diag);
   test::TempDir dir;
-  std::string p = dir.write("r.json", R"([{"image_id": 5, "bbox": [0,0,1,1], "score": 1, "category_id": 1, "ood_score": 0}])");
+  std::string p = dir.write(
+      "r.json",
+      R"([{"image_id": 5, "bbox": [0,0,1,1], "score": 1, "category_id": 1, "ood_score": 0}])");
   EXPECT_DATA_ERROR(read_detections(p, ds), "r.json", "[0]: image_id 5 is not in the data set");
-  p = dir.write("r.json", R"([{"image_id": 397133, "bbox": [0,0,1,1], "category_id": 1, "ood_score": 0}])");
+  p = dir.write("r.json",
+                R"([{"image_id": 397133, "bbox": [0,0,1,1], "category_id": 1, "ood_score": 0}])");
   EXPECT_DATA_ERROR(read_detections(p, ds), "r.json", "[0]: missing 'score'");
   p = dir.write("r.json", R"({"x": 1})");
   EXPECT_DATA_ERROR(read_detections(p, ds), "r.json", "must be a JSON array");

@@ -30,7 +30,10 @@ void append(void* ctx, void* data, int size) {
 }
 
 // Encodes raw pixels with `channels` channels as PNG, bypassing our RGB-only encoder.
-std::vector<std::uint8_t> png_with_channels(int w, int h, int channels, const std::vector<std::uint8_t>& px) {
+std::vector<std::uint8_t> png_with_channels(int w,
+                                            int h,
+                                            int channels,
+                                            const std::vector<std::uint8_t>& px) {
   std::vector<std::uint8_t> out;
   stbi_write_png_to_func(append, &out, w, h, channels, px.data(), w * channels);
   return out;
@@ -57,7 +60,8 @@ TEST(Image, JpegRoundTripIsClose) {
   ASSERT_EQ(back.width, 64);
   ASSERT_EQ(back.height, 48);
   double err = 0;
-  for (std::size_t i = 0; i < im.pixels.size(); ++i) err += std::abs(int(im.pixels[i]) - int(back.pixels[i]));
+  for (std::size_t i = 0; i < im.pixels.size(); ++i)
+    err += std::abs(int(im.pixels[i]) - int(back.pixels[i]));
   EXPECT_LT(err / im.pixels.size(), 4.0);  // lossy, but close at quality 95
   EXPECT_GT(encode_jpeg(im, 95).size(), encode_jpeg(im, 10).size());
 }
@@ -83,7 +87,8 @@ TEST(Image, GreyAlphaIsExpandedToRgb) {
 }
 
 TEST(ImageBadInput, MissingFile) {
-  EXPECT_DATA_ERROR(load_image("/nonexistent/dir/x.jpg"), "/nonexistent/dir/x.jpg", "file not found");
+  EXPECT_DATA_ERROR(load_image("/nonexistent/dir/x.jpg"), "/nonexistent/dir/x.jpg",
+                    "file not found");
 }
 
 TEST(ImageBadInput, DirectoryInsteadOfFile) {
@@ -106,8 +111,10 @@ TEST(ImageBadInput, NonImageBytes) {
 TEST(ImageBadInput, TruncatedJpegAndPng) {
   test::TempDir dir;
   Image im = gradient(64, 64);
-  for (auto [name, bytes] : {std::pair{"t.jpg", encode_jpeg(im)}, std::pair{"t.png", encode_png(im)}}) {
-    for (std::size_t keep : {std::size_t{2}, std::size_t{10}, bytes.size() / 3, bytes.size() - 20}) {
+  for (auto [name, bytes] :
+       {std::pair{"t.jpg", encode_jpeg(im)}, std::pair{"t.png", encode_png(im)}}) {
+    for (std::size_t keep :
+         {std::size_t{2}, std::size_t{10}, bytes.size() / 3, bytes.size() - 20}) {
       std::vector<std::uint8_t> cut(bytes.begin(), bytes.begin() + keep);
       std::string p = dir.file(name);
       write_file(p, cut);
@@ -135,7 +142,8 @@ TEST(ImageBadInput, ZeroSizeHeader) {
   auto png = encode_png(im);
   // IHDR width and height sit at bytes 16..23 (after the signature and chunk header).
   std::memset(png.data() + 16, 0, 8);
-  EXPECT_DATA_ERROR(decode_image(png, "zero.png"), "zero.png", "PNG header rejected: 0-pixel image");
+  EXPECT_DATA_ERROR(decode_image(png, "zero.png"), "zero.png",
+                    "PNG header rejected: 0-pixel image");
 }
 
 TEST(ImageBadInput, HugeHeaderIsRefusedBeforeAllocating) {
@@ -158,25 +166,31 @@ TEST(ImageBadInput, HostileJpegHuffmanTableIsRefused) {
     }
   ASSERT_GT(dht, 0u);
   for (std::size_t k = 0; k < 16; ++k) jpg[dht + 5 + k] = 255;
-  EXPECT_DATA_ERROR(decode_image(jpg, "evil.jpg"), "evil.jpg", "corrupt JPEG: Huffman table with 4080 codes");
+  EXPECT_DATA_ERROR(decode_image(jpg, "evil.jpg"), "evil.jpg",
+                    "corrupt JPEG: Huffman table with 4080 codes");
   // stb skips FF fill bytes before the SOI marker, so must the guard.
   jpg.insert(jpg.begin(), {0xFF, 0xFF});
   EXPECT_DATA_ERROR(decode_image(jpg, "fill.jpg"), "fill.jpg", "corrupt JPEG: Huffman table");
   // A file that ends inside the counts: stb reads the missing bytes as 0, so must the guard.
-  std::vector<std::uint8_t> cut(jpg.begin(), jpg.begin() + static_cast<std::ptrdiff_t>(dht + 2 + 5 + 10));
-  EXPECT_DATA_ERROR(decode_image(cut, "cut.jpg"), "cut.jpg", "corrupt JPEG: Huffman table with 2550 codes");
+  std::vector<std::uint8_t> cut(jpg.begin(),
+                                jpg.begin() + static_cast<std::ptrdiff_t>(dht + 2 + 5 + 10));
+  EXPECT_DATA_ERROR(decode_image(cut, "cut.jpg"), "cut.jpg",
+                    "corrupt JPEG: Huffman table with 2550 codes");
 }
 
 TEST(ImageBadInput, OtherFormatsAreNamedAsUnsupported) {
-  std::vector<std::uint8_t> bmp = {'B', 'M', 0x3A, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0x28, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 24, 0};
-  EXPECT_DATA_ERROR(decode_image(bmp, "a.bmp"), "a.bmp", "unknown image format (expected JPEG or PNG)");
+  std::vector<std::uint8_t> bmp = {'B', 'M', 0x3A, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0,  0x28,
+                                   0,   0,   0,    1, 0, 0, 0, 1, 0, 0, 0,    1, 0, 24, 0};
+  EXPECT_DATA_ERROR(decode_image(bmp, "a.bmp"), "a.bmp",
+                    "unknown image format (expected JPEG or PNG)");
   std::vector<std::uint8_t> gif = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0, 0, 0};
   EXPECT_DATA_ERROR(decode_image(gif, "a.gif"), "a.gif", "unknown image format");
 }
 
 TEST(ImageBadInput, UnknownSaveExtension) {
   test::TempDir dir;
-  EXPECT_DATA_ERROR(save_image(gradient(4, 4), dir.file("x.gif")), "x.gif", "unknown image extension");
+  EXPECT_DATA_ERROR(save_image(gradient(4, 4), dir.file("x.gif")), "x.gif",
+                    "unknown image extension");
 }
 
 TEST(ImageBadInput, EmptyImageCannotBeEncoded) {

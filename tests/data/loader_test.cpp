@@ -23,7 +23,9 @@ class SmallSet : public ::testing::Test {
       int w = 40 + 3 * i, h = 30 + 2 * i;
       Image im(w, h);
       for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) im.at(x, y)[0] = static_cast<std::uint8_t>(x), im.at(x, y)[1] = static_cast<std::uint8_t>(i);
+        for (int x = 0; x < w; ++x)
+          im.at(x, y)[0] = static_cast<std::uint8_t>(x),
+                   im.at(x, y)[1] = static_cast<std::uint8_t>(i);
       std::string name = "im" + std::to_string(i) + ".png";
       save_image(im, dir.file(name));
       ImageRecord r{std::to_string(i), true, name, w, h, {}};
@@ -166,7 +168,8 @@ TEST_F(SmallSet, LoaderIsDeterministicForAnyWorkerCount) {
   EXPECT_EQ(one[1].metas[0].index, order[3]);
   auto other = run_epoch(ds, cfg, 3);
   bool differs = false;
-  for (std::size_t k = 0; k < other.size(); ++k) differs = differs || other[k].metas[0].index != one[k].metas[0].index;
+  for (std::size_t k = 0; k < other.size(); ++k)
+    differs = differs || other[k].metas[0].index != one[k].metas[0].index;
   EXPECT_TRUE(differs);
 }
 
@@ -222,7 +225,7 @@ TEST_F(SmallSet, CorruptImageErrorReachesTheConsumer) {
   cfg.transform = TransformConfig::test(32, 1000);
   Loader loader(ds, cfg);
   loader.start_epoch(0);
-  EXPECT_TRUE(loader.next());  // images 0, 1
+  EXPECT_TRUE(loader.next());                                           // images 0, 1
   EXPECT_DATA_ERROR(loader.next(), "im3.png", "not a readable image");  // images 2, 3
   EXPECT_TRUE(loader.next());  // images 4, 5: the loader goes on
 }

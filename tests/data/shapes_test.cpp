@@ -40,13 +40,16 @@ Diagnostics quiet() {
 std::map<std::string, std::vector<std::uint8_t>> snapshot(const fs::path& root) {
   std::map<std::string, std::vector<std::uint8_t>> files;
   for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) files[fs::relative(e.path(), root).string()] = read_file_bytes(e.path().string());
+    if (e.is_regular_file())
+      files[fs::relative(e.path(), root).string()] = read_file_bytes(e.path().string());
   return files;
 }
 
 TEST(Shapes, ClassFamiliesAreDisjoint) {
-  EXPECT_EQ(id_classes(), (std::vector<std::string>{"circle", "square", "triangle", "star", "cross"}));
-  EXPECT_EQ(class_names(Family::near_ood), (std::vector<std::string>{"hexagon", "crescent", "arrow"}));
+  EXPECT_EQ(id_classes(),
+            (std::vector<std::string>{"circle", "square", "triangle", "star", "cross"}));
+  EXPECT_EQ(class_names(Family::near_ood),
+            (std::vector<std::string>{"hexagon", "crescent", "arrow"}));
   EXPECT_EQ(class_names(Family::far_ood), (std::vector<std::string>{"blob", "spiral", "zigzag"}));
   std::set<std::int64_t> ids;
   for (Family f : {Family::id, Family::near_ood, Family::far_ood})
@@ -68,7 +71,8 @@ TEST(Shapes, RenderedBoxesBoundVisiblePixels) {
       for (int y = 0; y < r.image.height; ++y)
         for (int x = 0; x < r.image.width; ++x)
           if (r.owner[static_cast<std::size_t>(y) * r.image.width + x] == static_cast<int>(o)) {
-            x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y), ++count;
+            x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y),
+            ++count;
           }
       const RenderedObject& obj = r.objects[o];
       EXPECT_EQ(obj.box, (Box{x0 + 1.0, y0 + 1.0, x1 + 1.0, y1 + 1.0}));  // VOC 1-based inclusive
@@ -154,7 +158,8 @@ TEST(Shapes, OutputIsIdenticalForSameSeedAnyThreads) {
   EXPECT_TRUE(sa == sb);
   generate_shapes(c.path().string(), small_config(6));
   auto sc = snapshot(c.path());
-  EXPECT_NE(sa.at("VOCdevkit/VOC2007/JPEGImages/000001.jpg"), sc.at("VOCdevkit/VOC2007/JPEGImages/000001.jpg"));
+  EXPECT_NE(sa.at("VOCdevkit/VOC2007/JPEGImages/000001.jpg"),
+            sc.at("VOCdevkit/VOC2007/JPEGImages/000001.jpg"));
 }
 
 TEST(Shapes, FeedsTheLoader) {

@@ -28,13 +28,13 @@ class TempDir {
 }  // namespace data::test
 
 // Runs `stmt`, expects a data::DataError whose message contains `file` and `problem`.
-#define EXPECT_DATA_ERROR(stmt, file, problem)                                              \
-  do {                                                                                      \
-    try {                                                                                   \
-      stmt;                                                                                 \
-      ADD_FAILURE() << "expected a DataError mentioning '" << (problem) << "'";             \
-    } catch (const data::DataError& e) {                                                    \
-      EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();           \
-      EXPECT_NE(std::string(e.what()).find(problem), std::string::npos) << e.what();        \
-    }                                                                                       \
+#define EXPECT_DATA_ERROR(stmt, file, problem)                                       \
+  do {                                                                               \
+    try {                                                                            \
+      stmt;                                                                          \
+      ADD_FAILURE() << "expected a DataError mentioning '" << (problem) << "'";      \
+    } catch (const data::DataError& e) {                                             \
+      EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();    \
+      EXPECT_NE(std::string(e.what()).find(problem), std::string::npos) << e.what(); \
+    }                                                                                \
   } while (0)

@@ -28,7 +28,8 @@ double reference_sample(const Image& im, int out_w, int out_h, int x, int y, int
   int x0, x1, y0, y1;
   double wx = src(x, im.width, out_w, x0, x1), wy = src(y, im.height, out_h, y0, y1);
   auto p = [&](int xx, int yy) { return static_cast<double>(im.at(xx, yy)[c]); };
-  return (1 - wy) * ((1 - wx) * p(x0, y0) + wx * p(x1, y0)) + wy * ((1 - wx) * p(x0, y1) + wx * p(x1, y1));
+  return (1 - wy) * ((1 - wx) * p(x0, y0) + wx * p(x1, y0)) +
+         wy * ((1 - wx) * p(x0, y1) + wx * p(x1, y1));
 }
 
 TEST(Transforms, KeepRatioSizeFollowsMmdetRule) {
@@ -83,13 +84,15 @@ TEST_P(FusedResize, MatchesReferenceAndPadsWithZero) {
   EXPECT_LT(max_err, 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, FusedResize,
-                         ::testing::Values(std::make_tuple(50, 37, 107, 80, false),   // upscale
-                                           std::make_tuple(50, 37, 107, 80, true),
-                                           std::make_tuple(120, 90, 33, 25, false),   // downscale
-                                           std::make_tuple(64, 64, 64, 64, true),     // identity + flip
-                                           std::make_tuple(1, 1, 5, 3, false),        // single pixel
-                                           std::make_tuple(40, 30, 17, 71, true)));   // mixed
+INSTANTIATE_TEST_SUITE_P(
+    Sizes,
+    FusedResize,
+    ::testing::Values(std::make_tuple(50, 37, 107, 80, false),  // upscale
+                      std::make_tuple(50, 37, 107, 80, true),
+                      std::make_tuple(120, 90, 33, 25, false),  // downscale
+                      std::make_tuple(64, 64, 64, 64, true),    // identity + flip
+                      std::make_tuple(1, 1, 5, 3, false),       // single pixel
+                      std::make_tuple(40, 30, 17, 71, true)));  // mixed
 
 TEST(Transforms, IdentityResizeIsExactNormalization) {
   Image im = random_image(8, 6, 3);
@@ -110,8 +113,10 @@ TEST(Transforms, RejectsBadSizes) {
   Image im = random_image(8, 6, 3);
   std::vector<float> out(3 * 8 * 6);
   EXPECT_THROW(resize_flip_normalize(im, 0, 6, false, {}, out.data(), 8, 6), std::invalid_argument);
-  EXPECT_THROW(resize_flip_normalize(im, 16, 6, false, {}, out.data(), 8, 6), std::invalid_argument);
-  EXPECT_THROW(resize_flip_normalize(Image{}, 8, 6, false, {}, out.data(), 8, 6), std::invalid_argument);
+  EXPECT_THROW(resize_flip_normalize(im, 16, 6, false, {}, out.data(), 8, 6),
+               std::invalid_argument);
+  EXPECT_THROW(resize_flip_normalize(Image{}, 8, 6, false, {}, out.data(), 8, 6),
+               std::invalid_argument);
 }
 
 TEST(Transforms, HflipAndUint8ResizeAgreeWithFused) {
@@ -122,7 +127,8 @@ TEST(Transforms, HflipAndUint8ResizeAgreeWithFused) {
   Image r = resize_bilinear(im, 45, 13);
   for (int y = 0; y < 13; ++y)
     for (int x = 0; x < 45; ++x)
-      for (int c = 0; c < 3; ++c) EXPECT_NEAR(r.at(x, y)[c], reference_sample(im, 45, 13, x, y, c), 0.51);
+      for (int c = 0; c < 3; ++c)
+        EXPECT_NEAR(r.at(x, y)[c], reference_sample(im, 45, 13, x, y, c), 0.51);
 }
 
 TEST(Transforms, BoxesMapForwardAndBack) {

@@ -10,17 +10,23 @@
 namespace data {
 namespace {
 
-std::string object_xml(const std::string& name, const std::string& xmin, const std::string& ymin,
-                       const std::string& xmax, const std::string& ymax, int difficult = 0, int truncated = 0) {
-  return "<object><name>" + name + "</name><pose>Left</pose><truncated>" + std::to_string(truncated) +
-         "</truncated><difficult>" + std::to_string(difficult) + "</difficult><bndbox><xmin>" + xmin +
-         "</xmin><ymin>" + ymin + "</ymin><xmax>" + xmax + "</xmax><ymax>" + ymax + "</ymax></bndbox></object>";
+std::string object_xml(const std::string& name,
+                       const std::string& xmin,
+                       const std::string& ymin,
+                       const std::string& xmax,
+                       const std::string& ymax,
+                       int difficult = 0,
+                       int truncated = 0) {
+  return "<object><name>" + name + "</name><pose>Left</pose><truncated>" +
+         std::to_string(truncated) + "</truncated><difficult>" + std::to_string(difficult) +
+         "</difficult><bndbox><xmin>" + xmin + "</xmin><ymin>" + ymin + "</ymin><xmax>" + xmax +
+         "</xmax><ymax>" + ymax + "</ymax></bndbox></object>";
 }
 
 std::string annotation_xml(const std::string& objects, int w = 500, int h = 375) {
-  return "<annotation><folder>VOC2007</folder><filename>000005.jpg</filename><size><width>" + std::to_string(w) +
-         "</width><height>" + std::to_string(h) + "</height><depth>3</depth></size><segmented>0</segmented>" +
-         objects + "</annotation>";
+  return "<annotation><folder>VOC2007</folder><filename>000005.jpg</filename><size><width>" +
+         std::to_string(w) + "</width><height>" + std::to_string(h) +
+         "</height><depth>3</depth></size><segmented>0</segmented>" + objects + "</annotation>";
 }
 
 Diagnostics quiet() {
@@ -42,7 +48,8 @@ TEST(Voc, ClassesInStandardOrder) {
 TEST(Voc, ParsesObjectsWithRawCoordinates) {
   auto diag = quiet();
   auto a = parse_voc_xml(annotation_xml(object_xml("chair", "263", "211", "324", "339", 0, 1) +
-                                        object_xml("person", "8", "12", "352", "498", 1, 0), 500, 500),
+                                            object_xml("person", "8", "12", "352", "498", 1, 0),
+                                        500, 500),
                          "000005.xml", voc_classes(), diag);
   EXPECT_EQ(a.filename, "000005.jpg");
   EXPECT_EQ(a.width, 500);
@@ -61,16 +68,16 @@ TEST(Voc, ParsesObjectsWithRawCoordinates) {
 
 TEST(Voc, FractionalCoordinatesAndWhitespaceAreAccepted) {
   auto diag = quiet();
-  auto a = parse_voc_xml(annotation_xml(object_xml(" dog\n", " 10.5 ", "20", "30.25", "40")), "x.xml",
-                         voc_classes(), diag);
+  auto a = parse_voc_xml(annotation_xml(object_xml(" dog\n", " 10.5 ", "20", "30.25", "40")),
+                         "x.xml", voc_classes(), diag);
   ASSERT_EQ(a.objects.size(), 1u);
   EXPECT_EQ(a.objects[0].box, (Box{10.5, 20, 30.25, 40}));
 }
 
 TEST(Voc, BoxesOutsideAreClippedCountedWarned) {
   auto diag = quiet();
-  auto a = parse_voc_xml(annotation_xml(object_xml("cat", "-5", "10", "520", "50"), 500, 375), "c.xml",
-                         voc_classes(), diag);
+  auto a = parse_voc_xml(annotation_xml(object_xml("cat", "-5", "10", "520", "50"), 500, 375),
+                         "c.xml", voc_classes(), diag);
   ASSERT_EQ(a.objects.size(), 1u);
   EXPECT_EQ(a.objects[0].box, (Box{0, 10, 500, 50}));
   EXPECT_EQ(diag.clipped_boxes, 1);
@@ -81,10 +88,11 @@ TEST(Voc, BoxesOutsideAreClippedCountedWarned) {
 
 TEST(Voc, DegenerateBoxesAreDroppedCountedWarned) {
   auto diag = quiet();
-  auto a = parse_voc_xml(annotation_xml(object_xml("cat", "10", "10", "10", "50") +     // zero width
-                                        object_xml("dog", "600", "10", "700", "50") +   // fully outside
-                                        object_xml("cow", "1", "1", "5", "5")),
-                         "d.xml", voc_classes(), diag);
+  auto a =
+      parse_voc_xml(annotation_xml(object_xml("cat", "10", "10", "10", "50") +    // zero width
+                                   object_xml("dog", "600", "10", "700", "50") +  // fully outside
+                                   object_xml("cow", "1", "1", "5", "5")),
+                    "d.xml", voc_classes(), diag);
   ASSERT_EQ(a.objects.size(), 1u);
   EXPECT_EQ(a.objects[0].label, 9);  // cow
   EXPECT_EQ(diag.dropped_boxes, 2);
@@ -94,21 +102,26 @@ TEST(Voc, DegenerateBoxesAreDroppedCountedWarned) {
 
 TEST(VocBadInput, MalformedXml) {
   auto diag = quiet();
-  EXPECT_DATA_ERROR(parse_voc_xml("<annotation><size><width>5</width>", "m.xml", voc_classes(), diag), "m.xml",
-                    "malformed XML");
+  EXPECT_DATA_ERROR(
+      parse_voc_xml("<annotation><size><width>5</width>", "m.xml", voc_classes(), diag), "m.xml",
+      "malformed XML");
   EXPECT_DATA_ERROR(parse_voc_xml("", "e.xml", voc_classes(), diag), "e.xml", "");
-  EXPECT_DATA_ERROR(parse_voc_xml("<other/>", "o.xml", voc_classes(), diag), "o.xml", "no <annotation>");
+  EXPECT_DATA_ERROR(parse_voc_xml("<other/>", "o.xml", voc_classes(), diag), "o.xml",
+                    "no <annotation>");
 }
 
 TEST(VocBadInput, MissingBndbox) {
   auto diag = quiet();
   std::string xml = annotation_xml("<object><name>dog</name><difficult>0</difficult></object>");
-  EXPECT_DATA_ERROR(parse_voc_xml(xml, "b.xml", voc_classes(), diag), "b.xml", "object 0 ('dog') has no <bndbox>");
+  EXPECT_DATA_ERROR(parse_voc_xml(xml, "b.xml", voc_classes(), diag), "b.xml",
+                    "object 0 ('dog') has no <bndbox>");
 }
 
 TEST(VocBadInput, MissingCoordinate) {
   auto diag = quiet();
-  std::string xml = annotation_xml("<object><name>dog</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax></bndbox></object>");
+  std::string xml = annotation_xml(
+      "<object><name>dog</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax></bndbox></"
+      "object>");
   EXPECT_DATA_ERROR(parse_voc_xml(xml, "b.xml", voc_classes(), diag), "b.xml", "has no <ymax>");
 }
 
@@ -116,39 +129,46 @@ TEST(VocBadInput, NonNumericCoordinates) {
   auto diag = quiet();
   for (std::string bad : {"abc", "12px", "", "nan", "inf", "1e999", "0x10"}) {
     std::string xml = annotation_xml(object_xml("bird", "1", bad, "30", "40"));
-    EXPECT_DATA_ERROR(parse_voc_xml(xml, "n.xml", voc_classes(), diag), "n.xml", "<ymin> is '" + bad + "', not a number");
+    EXPECT_DATA_ERROR(parse_voc_xml(xml, "n.xml", voc_classes(), diag), "n.xml",
+                      "<ymin> is '" + bad + "', not a number");
   }
 }
 
 TEST(VocBadInput, InvertedCoordinates) {
   auto diag = quiet();
-  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml(object_xml("bird", "50", "1", "30", "40")), "i.xml", voc_classes(), diag),
+  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml(object_xml("bird", "50", "1", "30", "40")),
+                                  "i.xml", voc_classes(), diag),
                     "i.xml", "inverted box");
-  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml(object_xml("bird", "1", "50", "30", "40")), "i.xml", voc_classes(), diag),
+  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml(object_xml("bird", "1", "50", "30", "40")),
+                                  "i.xml", voc_classes(), diag),
                     "i.xml", "inverted box");
 }
 
 TEST(VocBadInput, UnknownClass) {
   auto diag = quiet();
-  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml(object_xml("unicorn", "1", "1", "30", "40")), "u.xml", voc_classes(), diag),
+  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml(object_xml("unicorn", "1", "1", "30", "40")),
+                                  "u.xml", voc_classes(), diag),
                     "u.xml", "unknown class 'unicorn'");
   // COCO-style names are not VOC names.
-  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml(object_xml("airplane", "1", "1", "30", "40")), "u.xml", voc_classes(), diag),
+  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml(object_xml("airplane", "1", "1", "30", "40")),
+                                  "u.xml", voc_classes(), diag),
                     "u.xml", "unknown class 'airplane'");
 }
 
 TEST(VocBadInput, MissingOrBadSize) {
   auto diag = quiet();
-  EXPECT_DATA_ERROR(parse_voc_xml("<annotation><filename>a.jpg</filename></annotation>", "s.xml", voc_classes(), diag),
+  EXPECT_DATA_ERROR(parse_voc_xml("<annotation><filename>a.jpg</filename></annotation>", "s.xml",
+                                  voc_classes(), diag),
                     "s.xml", "no <size>");
-  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml("", 0, 375), "z.xml", voc_classes(), diag), "z.xml",
-                    "must be a positive integer");
+  EXPECT_DATA_ERROR(parse_voc_xml(annotation_xml("", 0, 375), "z.xml", voc_classes(), diag),
+                    "z.xml", "must be a positive integer");
 }
 
 TEST(VocBadInput, BadDifficultFlag) {
   auto diag = quiet();
-  std::string xml = annotation_xml("<object><name>dog</name><difficult>yes</difficult><bndbox><xmin>1</xmin><ymin>1</ymin>"
-                                   "<xmax>9</xmax><ymax>9</ymax></bndbox></object>");
+  std::string xml = annotation_xml(
+      "<object><name>dog</name><difficult>yes</difficult><bndbox><xmin>1</xmin><ymin>1</ymin>"
+      "<xmax>9</xmax><ymax>9</ymax></bndbox></object>");
   EXPECT_DATA_ERROR(parse_voc_xml(xml, "f.xml", voc_classes(), diag), "f.xml", "expected 0 or 1");
 }
 
@@ -193,11 +213,15 @@ class VocDevkit : public ::testing::Test {
     dir.write("VOC2007/ImageSets/Main/trainval.txt", "000005\n000007\r\n\n");
     dir.write("VOC2007/ImageSets/Main/test.txt", "000001\n");
     dir.write("VOC2012/ImageSets/Main/trainval.txt", "2008_000002\n");
-    dir.write("VOC2007/Annotations/000005.xml", annotation_xml(object_xml("chair", "263", "211", "324", "339")));
-    dir.write("VOC2007/Annotations/000007.xml", annotation_xml(object_xml("car", "141", "50", "500", "330") +
-                                                               object_xml("tvmonitor", "1", "2", "3", "4", 1)));
-    dir.write("VOC2007/Annotations/000001.xml", annotation_xml(object_xml("dog", "48", "240", "195", "371")));
-    dir.write("VOC2012/Annotations/2008_000002.xml", annotation_xml(object_xml("sofa", "34", "11", "448", "293")));
+    dir.write("VOC2007/Annotations/000005.xml",
+              annotation_xml(object_xml("chair", "263", "211", "324", "339")));
+    dir.write("VOC2007/Annotations/000007.xml",
+              annotation_xml(object_xml("car", "141", "50", "500", "330") +
+                             object_xml("tvmonitor", "1", "2", "3", "4", 1)));
+    dir.write("VOC2007/Annotations/000001.xml",
+              annotation_xml(object_xml("dog", "48", "240", "195", "371")));
+    dir.write("VOC2012/Annotations/2008_000002.xml",
+              annotation_xml(object_xml("sofa", "34", "11", "448", "293")));
   }
   test::TempDir dir;
 };
@@ -225,21 +249,24 @@ TEST_F(VocDevkit, ReadsJointSplitInOrder) {
 
 TEST_F(VocDevkit, MissingSplitFileNamesThePath) {
   auto diag = quiet();
-  EXPECT_DATA_ERROR(read_voc(dir.path().string(), "12 test", diag), "VOC2012/ImageSets/Main/test.txt",
-                    "split file not found");
-  EXPECT_DATA_ERROR(read_voc((dir.path() / "nope").string(), "07 test", diag), "nope", "VOCdevkit folder not found");
+  EXPECT_DATA_ERROR(read_voc(dir.path().string(), "12 test", diag),
+                    "VOC2012/ImageSets/Main/test.txt", "split file not found");
+  EXPECT_DATA_ERROR(read_voc((dir.path() / "nope").string(), "07 test", diag), "nope",
+                    "VOCdevkit folder not found");
 }
 
 TEST_F(VocDevkit, MissingAnnotationNamesThePath) {
   auto diag = quiet();
   dir.write("VOC2007/ImageSets/Main/val.txt", "000005\n009999\n");
-  EXPECT_DATA_ERROR(read_voc(dir.path().string(), "07 val", diag), "Annotations/009999.xml", "file not found");
+  EXPECT_DATA_ERROR(read_voc(dir.path().string(), "07 val", diag), "Annotations/009999.xml",
+                    "file not found");
 }
 
 TEST_F(VocDevkit, DuplicateIdsAreRejected) {
   auto diag = quiet();
   dir.write("VOC2007/ImageSets/Main/val.txt", "000005\n000005\n");
-  EXPECT_DATA_ERROR(read_voc(dir.path().string(), "07 val", diag), "val.txt", "line 2: duplicate image id '000005'");
+  EXPECT_DATA_ERROR(read_voc(dir.path().string(), "07 val", diag), "val.txt",
+                    "line 2: duplicate image id '000005'");
 }
 
 TEST_F(VocDevkit, PathTraversalIdsAreRejected) {
