@@ -1,8 +1,11 @@
-// Convolution through im2col: each (image, group) unrolls its receptive fields into a
-// [C/g * kh * kw, out_h * out_w] matrix so that the convolution is one GEMM with the weights.
+// Convolution through im2col: the receptive fields of a chunk of images (one group at a time)
+// are unrolled into a [C/g * kh * kw, images * out_h * out_w] matrix, so the convolution and both
+// of its gradients are single GEMMs with the weights. Small feature maps fold the whole batch into
+// one chunk so that the GEMMs stay wide; 1x1/stride-1/unpadded convs use the input directly.
 #include "kernels/cpu/conv.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "engine/dispatch.h"
 #include "kernels/cpu/gemm.h"
@@ -14,25 +17,39 @@ using engine::Tensor;
 
 namespace {
 
+// Feature maps with fewer output pixels than this are convolved a whole batch at a time.
+constexpr std::int64_t kFoldBelow = 4096;
+
 bool is_pointwise(const Conv2dGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
          g.pad_w == 0;
 }
 
-// col [channels * kh * kw, out_h * out_w] <- receptive fields of one image/group plane x [channels,
-// H, W].
+struct Sizes {
+  std::int64_t cg, og, k, p;  // channels per group (in, out), GEMM depth, output plane size
+  std::int64_t images;        // images per column matrix (1, or the whole batch when folding)
+  explicit Sizes(const Conv2dGeometry& g)
+      : cg(g.in_channels / g.groups),
+        og(g.out_channels / g.groups),
+        k(cg * g.kernel_h * g.kernel_w),
+        p(g.out_h * g.out_w),
+        images(!is_pointwise(g) && p < kFoldBelow ? std::max<std::int64_t>(g.batch, 1) : 1) {}
+  std::int64_t ld() const { return images * p; }  // row length of the column matrix
+};
+
+// col[:, column .. column + P) of a [channels * kh * kw, ld] matrix <- receptive fields of one
+// image/group plane x [channels, H, W].
 template <typename T>
-void im2col(const T* x, std::int64_t channels, const Conv2dGeometry& g, T* col) {
-  const std::int64_t rows = channels * g.kernel_h * g.kernel_w, plane = g.out_h * g.out_w;
-  parallel_for(rows, plane, [&](std::int64_t begin, std::int64_t end) {
+void im2col(const T* x, std::int64_t channels, const Conv2dGeometry& g, T* col, std::int64_t ld) {
+  const std::int64_t rows = channels * g.kernel_h * g.kernel_w;
+  parallel_for(rows, g.out_h * g.out_w, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t row = begin; row < end; ++row) {
       const std::int64_t kj = row % g.kernel_w, ki = (row / g.kernel_w) % g.kernel_h,
                          c = row / (g.kernel_w * g.kernel_h);
       const T* src = x + c * g.height * g.width;
-      T* dst = col + row * plane;
       for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
         const std::int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-        T* out = dst + oh * g.out_w;
+        T* out = col + row * ld + oh * g.out_w;
         if (ih < 0 || ih >= g.height) {
           std::fill(out, out + g.out_w, T(0));
           continue;
@@ -46,17 +63,17 @@ void im2col(const T* x, std::int64_t channels, const Conv2dGeometry& g, T* col) 
   });
 }
 
-// x [channels, H, W] += the columns of col scattered back (the adjoint of im2col).
+// x [channels, H, W] = the columns of col scattered back (the adjoint of im2col).
 template <typename T>
-void col2im(const T* col, std::int64_t channels, const Conv2dGeometry& g, T* x) {
-  const std::int64_t plane = g.out_h * g.out_w, taps = g.kernel_h * g.kernel_w;
-  parallel_for(channels, taps * plane, [&](std::int64_t begin, std::int64_t end) {
+void col2im(const T* col, std::int64_t ld, std::int64_t channels, const Conv2dGeometry& g, T* x) {
+  const std::int64_t taps = g.kernel_h * g.kernel_w;
+  parallel_for(channels, taps * g.out_h * g.out_w, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t c = begin; c < end; ++c) {
       T* dst = x + c * g.height * g.width;
       std::fill(dst, dst + g.height * g.width, T(0));
       for (std::int64_t k = 0; k < taps; ++k) {
         const std::int64_t ki = k / g.kernel_w, kj = k % g.kernel_w;
-        const T* src = col + (c * taps + k) * plane;
+        const T* src = col + (c * taps + k) * ld;
         for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
           const std::int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
           if (ih < 0 || ih >= g.height) continue;
@@ -70,39 +87,45 @@ void col2im(const T* col, std::int64_t channels, const Conv2dGeometry& g, T* x) 
   });
 }
 
-struct Sizes {
-  std::int64_t cg, og, k, p;  // channels per group (in, out), GEMM depth, output plane size
-  explicit Sizes(const Conv2dGeometry& g)
-      : cg(g.in_channels / g.groups),
-        og(g.out_channels / g.groups),
-        k(cg * g.kernel_h * g.kernel_w),
-        p(g.out_h * g.out_w) {}
-};
+// Moves the group's channels of a chunk of images between an NCHW tensor t [N, O, P] and a
+// [og, images * P] matrix m (image i in columns i*P .. (i+1)*P).
+template <typename T>
+void gather_chunk(const T* t, const Sizes& s, std::int64_t channels, std::int64_t n0, std::int64_t group, T* m) {
+  for (std::int64_t i = 0; i < s.images; ++i)
+    for (std::int64_t o = 0; o < s.og; ++o)
+      std::memcpy(m + o * s.ld() + i * s.p, t + ((n0 + i) * channels + group * s.og + o) * s.p, s.p * sizeof(T));
+}
+template <typename T>
+void scatter_chunk(const T* m, const Sizes& s, std::int64_t channels, std::int64_t n0, std::int64_t group, T* t) {
+  for (std::int64_t i = 0; i < s.images; ++i)
+    for (std::int64_t o = 0; o < s.og; ++o)
+      std::memcpy(t + ((n0 + i) * channels + group * s.og + o) * s.p, m + o * s.ld() + i * s.p, s.p * sizeof(T));
+}
 
 }  // namespace
 
-void conv2d_forward(const Tensor& x,
-                    const Tensor& weight,
-                    const Tensor& bias,
-                    const Conv2dGeometry& g,
+void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& g,
                     const Tensor& out) {
   const Sizes s(g);
-  const bool pointwise = is_pointwise(g);
+  const bool pointwise = is_pointwise(g), folded = s.images > 1;
   engine::dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
-    Tensor col = pointwise ? x : engine::empty({s.k, s.p}, {.dtype = x.dtype()});  // [K, P]
-    for (std::int64_t n = 0; n < g.batch; ++n) {
+    const Tensor col = pointwise ? x : engine::empty({s.k, s.ld()}, {.dtype = x.dtype()});  // [K, images * P]
+    const Tensor result = folded ? engine::empty({s.og, s.ld()}, {.dtype = x.dtype()}) : out;
+    for (std::int64_t n0 = 0; n0 < g.batch; n0 += s.images) {
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-        const std::int64_t x_offset = (n * g.in_channels + grp * s.cg) * g.height * g.width;
-        std::int64_t col_offset = x_offset;
+        std::int64_t col_offset = (n0 * g.in_channels + grp * s.cg) * g.height * g.width;  // pointwise: x itself
         if (!pointwise) {
-          im2col(x.data_ptr<T>() + x_offset, s.cg, g, col.data_ptr<T>());
+          for (std::int64_t i = 0; i < s.images; ++i)
+            im2col(x.data_ptr<T>() + ((n0 + i) * g.in_channels + grp * s.cg) * g.height * g.width, s.cg, g,
+                   col.data_ptr<T>() + i * s.p, s.ld());
           col_offset = 0;
         }
-        // out[n, group] [og, P] = weight[group] [og, K] @ col [K, P]
-        gemm(s.og, s.p, s.k, 1.0, {&weight, grp * s.og * s.k, s.k, false},
-             {&col, col_offset, s.p, false}, 0.0, out, (n * g.out_channels + grp * s.og) * s.p,
-             s.p);
+        // result [og, images * P] = weight[group] [og, K] @ col [K, images * P]
+        const std::int64_t out_offset = folded ? 0 : (n0 * g.out_channels + grp * s.og) * s.p;
+        gemm(s.og, s.ld(), s.k, 1.0, {&weight, grp * s.og * s.k, s.k, false}, {&col, col_offset, s.ld(), false}, 0.0,
+             result, out_offset, s.ld());
+        if (folded) scatter_chunk(result.data_ptr<T>(), s, g.out_channels, n0, grp, out.data_ptr<T>());
       }
     }
     if (bias.defined()) {
@@ -118,42 +141,44 @@ void conv2d_forward(const Tensor& x,
   });
 }
 
-void conv2d_backward(const Tensor& grad_out,
-                     const Tensor& x,
-                     const Tensor& weight,
-                     const Conv2dGeometry& g,
-                     const Tensor& grad_x,
-                     const Tensor& grad_weight,
-                     const Tensor& grad_bias) {
+void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Conv2dGeometry& g,
+                     const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias) {
   const Sizes s(g);
-  const bool pointwise = is_pointwise(g);
+  const bool pointwise = is_pointwise(g), folded = s.images > 1;
   engine::dispatch_float(x.dtype(), "conv2d_backward", [&](auto tag) {
     using T = decltype(tag);
-    Tensor col =
-        (pointwise || !grad_weight.defined()) ? x : engine::empty({s.k, s.p}, {.dtype = x.dtype()});
-    Tensor grad_col =
-        (pointwise || !grad_x.defined()) ? grad_x : engine::empty({s.k, s.p}, {.dtype = x.dtype()});
-    for (std::int64_t n = 0; n < g.batch; ++n) {
+    const auto dtype = engine::TensorOptions{.dtype = x.dtype()};
+    const Tensor col = (pointwise || !grad_weight.defined()) ? x : engine::empty({s.k, s.ld()}, dtype);
+    const Tensor grad_col = (pointwise || !grad_x.defined()) ? grad_x : engine::empty({s.k, s.ld()}, dtype);
+    const Tensor grad_chunk = folded ? engine::empty({s.og, s.ld()}, dtype) : grad_out;  // [og, images * P]
+    for (std::int64_t n0 = 0; n0 < g.batch; n0 += s.images) {
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-        const std::int64_t x_offset = (n * g.in_channels + grp * s.cg) * g.height * g.width;
-        const std::int64_t go_offset = (n * g.out_channels + grp * s.og) * s.p;
+        const std::int64_t x_offset = (n0 * g.in_channels + grp * s.cg) * g.height * g.width;
+        std::int64_t go_offset = (n0 * g.out_channels + grp * s.og) * s.p;
+        if (folded) {
+          gather_chunk(grad_out.data_ptr<T>(), s, g.out_channels, n0, grp, grad_chunk.data_ptr<T>());
+          go_offset = 0;
+        }
         if (grad_weight.defined()) {
           std::int64_t col_offset = x_offset;
           if (!pointwise) {
-            im2col(x.data_ptr<T>() + x_offset, s.cg, g, col.data_ptr<T>());
+            for (std::int64_t i = 0; i < s.images; ++i)
+              im2col(x.data_ptr<T>() + ((n0 + i) * g.in_channels + grp * s.cg) * g.height * g.width, s.cg, g,
+                     col.data_ptr<T>() + i * s.p, s.ld());
             col_offset = 0;
           }
-          // grad_weight[group] [og, K] (+)= grad_out[n, group] [og, P] @ col^T [P, K]
-          gemm(s.og, s.k, s.p, 1.0, {&grad_out, go_offset, s.p, false},
-               {&col, col_offset, s.p, true}, n == 0 ? 0.0 : 1.0, grad_weight, grp * s.og * s.k,
-               s.k);
+          // grad_weight[group] [og, K] (+)= grad_chunk [og, images * P] @ col^T [images * P, K]
+          gemm(s.og, s.k, s.ld(), 1.0, {&grad_chunk, go_offset, s.ld(), false}, {&col, col_offset, s.ld(), true},
+               n0 == 0 ? 0.0 : 1.0, grad_weight, grp * s.og * s.k, s.k);
         }
         if (grad_x.defined()) {
-          // grad_col [K, P] = weight[group]^T [K, og] @ grad_out[n, group] [og, P]
-          const std::int64_t gc_offset = pointwise ? x_offset : 0;
-          gemm(s.k, s.p, s.og, 1.0, {&weight, grp * s.og * s.k, s.k, true},
-               {&grad_out, go_offset, s.p, false}, 0.0, grad_col, gc_offset, s.p);
-          if (!pointwise) col2im(grad_col.data_ptr<T>(), s.cg, g, grad_x.data_ptr<T>() + x_offset);
+          // grad_col [K, images * P] = weight[group]^T [K, og] @ grad_chunk [og, images * P]
+          gemm(s.k, s.ld(), s.og, 1.0, {&weight, grp * s.og * s.k, s.k, true}, {&grad_chunk, go_offset, s.ld(), false},
+               0.0, grad_col, pointwise ? x_offset : 0, s.ld());
+          if (!pointwise)
+            for (std::int64_t i = 0; i < s.images; ++i)
+              col2im(grad_col.data_ptr<T>() + i * s.p, s.ld(), s.cg, g,
+                     grad_x.data_ptr<T>() + ((n0 + i) * g.in_channels + grp * s.cg) * g.height * g.width);
         }
       }
     }
