@@ -22,6 +22,8 @@ test: build
 
 bench: build
 	@$(BUILD_DIR)/bench/engine_bench --benchmark_counters_tabular=true
+	@$(BUILD_DIR)/bench/conv_bench
+	@$(BUILD_DIR)/bench/data/data_bench --benchmark_counters_tabular=true
 
 # The main job: ./train_dreambox shapes (the program arrives with issue 7).
 run: build
