@@ -57,6 +57,20 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)
   }
 }
 
+void Optimizer::for_each_gradient(const char* name, const UpdateFn& update) const {
+  autograd::NoGradGuard no_grad;
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    const ParamGroup& group = groups_[g];
+    for (std::size_t i = 0; i < group.params.size(); ++i) {
+      const Tensor& p = group.params[i];
+      const Tensor grad = p.grad();
+      if (!grad.defined()) continue;  // a parameter that took no part in the loss
+      check_grad(p, grad, name);
+      update(g, i, group, p, grad.contiguous());
+    }
+  }
+}
+
 void Optimizer::zero_grad() {
   for (auto& group : groups_)
     for (auto& p : group.params) p.zero_grad();
@@ -76,22 +90,15 @@ SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options)
 }
 
 void SGD::step() {
-  autograd::NoGradGuard no_grad;
-  for (std::size_t g = 0; g < groups_.size(); ++g) {
-    const ParamGroup& group = groups_[g];
-    for (std::size_t i = 0; i < group.params.size(); ++i) {
-      const Tensor& p = group.params[i];
-      const Tensor grad = p.grad();
-      if (!grad.defined()) continue;
-      check_grad(p, grad, "SGD");
-      Tensor& buffer = momentum_[g][i];
-      const bool first = options_.momentum != 0 && !buffer.defined();
-      if (first) buffer = empty_like(p);
-      kernels::cpu::sgd_update(p, grad.contiguous(), buffer,
-                               {group.lr, options_.momentum, options_.dampening, group.weight_decay,
-                                options_.nesterov, first});
-    }
-  }
+  for_each_gradient("SGD", [&](std::size_t g, std::size_t i, const ParamGroup& group,
+                               const Tensor& p, const Tensor& grad) {
+    Tensor& buffer = momentum_[g][i];
+    const bool first = options_.momentum != 0 && !buffer.defined();
+    if (first) buffer = empty_like(p);
+    kernels::cpu::sgd_update(p, grad, buffer,
+                             {group.lr, options_.momentum, options_.dampening, group.weight_decay,
+                              options_.nesterov, first});
+  });
 }
 
 nn::NamedTensors SGD::state() const {
@@ -131,24 +138,17 @@ AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options)
 }
 
 void AdamW::step() {
-  autograd::NoGradGuard no_grad;
   ++step_;
-  for (std::size_t g = 0; g < groups_.size(); ++g) {
-    const ParamGroup& group = groups_[g];
-    for (std::size_t i = 0; i < group.params.size(); ++i) {
-      const Tensor& p = group.params[i];
-      const Tensor grad = p.grad();
-      if (!grad.defined()) continue;
-      check_grad(p, grad, "AdamW");
-      if (!exp_avg_[g][i].defined()) {
-        exp_avg_[g][i] = zeros_like(p);
-        exp_avg_sq_[g][i] = zeros_like(p);
-      }
-      kernels::cpu::adamw_update(
-          p, grad.contiguous(), exp_avg_[g][i], exp_avg_sq_[g][i],
-          {group.lr, options_.beta1, options_.beta2, options_.eps, group.weight_decay, step_});
+  for_each_gradient("AdamW", [&](std::size_t g, std::size_t i, const ParamGroup& group,
+                                 const Tensor& p, const Tensor& grad) {
+    if (!exp_avg_[g][i].defined()) {
+      exp_avg_[g][i] = zeros_like(p);
+      exp_avg_sq_[g][i] = zeros_like(p);
     }
-  }
+    kernels::cpu::adamw_update(
+        p, grad, exp_avg_[g][i], exp_avg_sq_[g][i],
+        {group.lr, options_.beta1, options_.beta2, options_.eps, group.weight_decay, step_});
+  });
 }
 
 nn::NamedTensors AdamW::state() const {

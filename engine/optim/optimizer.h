@@ -2,6 +2,7 @@
 // momentum/dampening/nesterov, AdamW, and state that can be saved and restored for exact resume.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ class Optimizer {
 
  protected:
   explicit Optimizer(std::vector<ParamGroup> groups);
+  // Calls update(group index, param index, group, param, contiguous grad) for every parameter
+  // that has a gradient, under NoGradGuard; checks each gradient against its parameter.
+  using UpdateFn = std::function<void(
+      std::size_t, std::size_t, const ParamGroup&, const Tensor&, const Tensor&)>;
+  void for_each_gradient(const char* name, const UpdateFn& update) const;
   std::vector<ParamGroup> groups_;
 };
 

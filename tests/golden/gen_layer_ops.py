@@ -4,12 +4,12 @@
 #
 # Regenerate (Debian's PyTorch):  /usr/bin/python3 tests/golden/gen_layer_ops.py
 # Writes tests/golden/layer_ops.safetensors with a hand-made safetensors writer (struct + json).
-import json
 import math
-import struct
 
 import torch
 import torch.nn.functional as F
+
+from golden_io import write_safetensors
 
 FORMAT_VERSION = "1"
 OUT = __file__.replace("gen_layer_ops.py", "layer_ops.safetensors")
@@ -109,24 +109,6 @@ def attention_cases():
     tensors["timestep.out"] = torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
-def write_safetensors(path, metadata):
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().to(torch.float32)
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
-
 def main():
     torch.manual_seed(2024)
     conv_cases()
@@ -134,8 +116,8 @@ def main():
     resize_cases()
     norm_cases()
     attention_cases()
-    write_safetensors(OUT, {"format_version": FORMAT_VERSION, "torch": torch.__version__,
-                            "generator": "tests/golden/gen_layer_ops.py"})
+    metadata = {"format_version": FORMAT_VERSION, "torch": torch.__version__, "generator": "tests/golden/gen_layer_ops.py"}
+    write_safetensors(OUT, {k: v.to(torch.float32) for k, v in tensors.items()}, metadata)
     print("wrote", OUT, "with torch", torch.__version__, "-", len(tensors), "tensors")
 
 

@@ -4,10 +4,9 @@
 #
 # Regenerate (Debian's PyTorch, not a venv):  /usr/bin/python3 tests/golden/gen_mlp_training.py
 # The file is written with a hand-made safetensors writer (struct + json), independent of ours.
-import json
-import struct
-
 import torch
+
+from golden_io import write_safetensors
 
 FORMAT_VERSION = "1"
 STEPS = 10
@@ -44,26 +43,6 @@ def train(init_state, x, y, make_optimizer, lr_factor=lambda step: 1.0, clip=Non
 
 def warmup(step, steps=5, start=0.25):
     return start + (1 - start) * step / steps if step < steps else 1.0
-
-
-def write_safetensors(path, tensors, metadata):
-    names = sorted(tensors)
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name in names:
-        t = tensors[name].contiguous()
-        data = t.numpy().tobytes()
-        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
 
 
 def main():
