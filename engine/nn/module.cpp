@@ -116,6 +116,10 @@ void Module::train(bool on) {
   for (auto& [_, child] : children_) child->train(on);
 }
 
+void Module::requires_grad_(bool requires_grad) {
+  for (auto& t : parameters()) t.requires_grad_(requires_grad);
+}
+
 void Module::zero_grad() {
   for (auto& t : parameters()) t.zero_grad();
 }

@@ -52,6 +52,8 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
   void zero_grad();
+  // Freezes (false) or unfreezes (true) every parameter of this module and its children.
+  void requires_grad_(bool requires_grad);
 
  protected:
   Tensor register_parameter(const std::string& name, Tensor tensor, bool requires_grad = true);
