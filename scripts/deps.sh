@@ -3,7 +3,7 @@
 # As root it installs what is missing non-interactively; otherwise it prints the apt-get line.
 set -euo pipefail
 packages=(cmake g++ make pkg-config libopenblas-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev libstb-dev libpugixml-dev clang libclang-rt-14-dev)
+          libbenchmark-dev libstb-dev libpugixml-dev clang libclang-rt-14-dev libboost-context-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
