@@ -1,0 +1,206 @@
+// RoI heads: training samples proposals (+ ground truth) against the targets and computes
+// torchvision's losses plus Dream-Box's OOD focal loss; inference decodes class-specific boxes,
+// keeps confident ones and runs per-class NMS, carrying each RoI's OOD score along.
+#include "models/roi_heads.h"
+
+#include "engine/autograd.h"
+#include "engine/detection_ops.h"
+#include "engine/losses.h"
+#include "engine/ops.h"
+#include "engine/select_ops.h"
+#include "models/matcher.h"
+
+namespace models {
+
+using engine::Tensor;
+
+namespace {
+constexpr engine::BoxWeights kRoiWeights{10.0, 10.0, 5.0, 5.0};
+const std::vector<double> kScales{0.25, 0.125, 0.0625, 0.03125};  // P2..P5
+
+// Per-image training samples: proposals with their class label, regression target and OOD target.
+struct Sample {
+  Tensor proposals;  // [S, 4]
+  std::vector<std::int64_t> labels;
+  Tensor regression;  // [S, 4]
+  std::vector<float> ood;
+};
+}  // namespace
+
+RoiHeads::RoiHeads(const RoiHeadsConfig& config, std::int64_t channels) : config_(config) {
+  box_head = register_module(
+      "box_head", std::make_shared<TwoMlpHead>(channels * config.pool_size * config.pool_size,
+                                               config.representation));
+  box_predictor = register_module(
+      "box_predictor", std::make_shared<BoxPredictor>(config.representation, config.num_classes));
+  if (config.ood_head) ood_head = register_module("ood_head", std::make_shared<EnergyOodHead>(0));
+}
+
+RoiHeads::Scores RoiHeads::score(const std::vector<Tensor>& features,
+                                 const std::vector<Tensor>& proposals) {
+  const std::vector<Tensor> levels(features.begin(), features.begin() + 4);
+  const Tensor pooled =
+      engine::multi_scale_roi_align(levels, engine::boxes_to_rois(proposals), kScales,
+                                    {config_.pool_size, config_.pool_size}, config_.sampling_ratio,
+                                    config_.aligned);  // [R, C, 7, 7]
+  const auto out = box_predictor->predict(box_head->forward(pooled));
+  return {out.class_logits, out.box_deltas,
+          ood_head ? ood_head->forward(out.class_logits) : Tensor()};
+}
+
+RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
+                                 std::vector<Tensor> proposals,
+                                 const std::vector<std::array<std::int64_t, 2>>& image_sizes,
+                                 const std::vector<DetectionTargets>* targets,
+                                 engine::Generator& gen) {
+  ENGINE_CHECK(features.size() >= 4, "RoiHeads: need the P2..P5 feature maps, got ",
+               features.size());
+  ENGINE_CHECK(proposals.size() == image_sizes.size(), "RoiHeads: ", proposals.size(),
+               " proposal lists for ", image_sizes.size(), " images");
+  RoiHeadsOutput result;
+  if (targets == nullptr) {
+    engine::autograd::NoGradGuard no_grad;
+    result.detections = postprocess(score(features, proposals), proposals, image_sizes);
+    return result;
+  }
+  ENGINE_CHECK(targets->size() == proposals.size(), "RoiHeads: ", targets->size(),
+               " target lists for ", proposals.size(), " images");
+  std::vector<Sample> samples;
+  for (std::size_t n = 0; n < proposals.size(); ++n) {
+    const DetectionTargets& t = (*targets)[n];
+    const std::int64_t gts = t.boxes.defined() ? t.boxes.size(0) : 0;
+    const std::int64_t own = proposals[n].size(0);
+    // Ground-truth boxes join the proposals (their OOD flag kept or not, see the config).
+    const Tensor candidates = gts > 0 ? engine::cat({proposals[n], t.boxes}, 0) : proposals[n];
+    const Tensor matches =
+        match(gts > 0 ? engine::box_iou(t.boxes, candidates) : Tensor(), candidates.size(0),
+              config_.foreground_iou, config_.background_iou, false);
+    const auto m = matches.to_vector<std::int64_t>();
+    const auto gt_labels = gts > 0 ? t.labels.to(engine::DType::i64).to_vector<std::int64_t>()
+                                   : std::vector<std::int64_t>{};
+    const auto gt_ood = gts > 0 && t.ood.defined()
+                            ? t.ood.to(engine::DType::i64).to_vector<std::int64_t>()
+                            : std::vector<std::int64_t>(static_cast<std::size_t>(gts), 0);
+    std::vector<std::int64_t> labels(m.size());
+    for (std::size_t i = 0; i < m.size(); ++i)
+      labels[i] =
+          m[i] >= 0 ? gt_labels[static_cast<std::size_t>(m[i])] : (m[i] == kBelowLow ? 0 : -1);
+    const SampledIndices s =
+        sample_balanced(labels, config_.batch_size_per_image, config_.positive_fraction, gen);
+    std::vector<std::int64_t> chosen = s.positive, matched;
+    chosen.insert(chosen.end(), s.negative.begin(), s.negative.end());
+    Sample sample;
+    for (auto i : chosen) {
+      const std::int64_t gt = std::max<std::int64_t>(m[static_cast<std::size_t>(i)], 0);
+      matched.push_back(gt);
+      sample.labels.push_back(labels[static_cast<std::size_t>(i)]);
+      const bool positive = labels[static_cast<std::size_t>(i)] > 0;
+      const bool gt_proposal = i >= own;
+      const bool flagged = positive && gts > 0 && gt_ood[static_cast<std::size_t>(gt)] != 0;
+      sample.ood.push_back(flagged && (!gt_proposal || config_.gt_proposals_keep_ood_flag) ? 1.0f
+                                                                                           : 0.0f);
+    }
+    const Tensor index = engine::from_vector(chosen);
+    sample.proposals = engine::index_select(candidates, 0, index);
+    sample.regression =
+        gts > 0
+            ? engine::encode_boxes(engine::index_select(t.boxes, 0, engine::from_vector(matched)),
+                                   sample.proposals, kRoiWeights)
+            : engine::zeros({static_cast<std::int64_t>(chosen.size()), 4});
+    samples.push_back(std::move(sample));
+  }
+
+  std::vector<Tensor> sampled_proposals;
+  std::vector<std::int64_t> labels;
+  std::vector<float> ood;
+  std::vector<Tensor> regression;
+  for (const Sample& s : samples) {
+    sampled_proposals.push_back(s.proposals);
+    labels.insert(labels.end(), s.labels.begin(), s.labels.end());
+    ood.insert(ood.end(), s.ood.begin(), s.ood.end());
+    regression.push_back(s.regression);
+  }
+  const Scores scores = score(features, sampled_proposals);
+  const auto count = static_cast<std::int64_t>(labels.size());
+  const double normaliser = 1.0 / static_cast<double>(std::max<std::int64_t>(count, 1));
+
+  // Classification: RoIs matched to OOD boxes are left out, the normaliser stays all sampled RoIs.
+  std::vector<std::int64_t> ce_labels = labels;
+  for (std::size_t i = 0; i < ce_labels.size(); ++i)
+    if (ood[i] > 0) ce_labels[i] = -100;  // ignore_index
+  const Tensor ce = engine::cross_entropy(scores.class_logits, engine::from_vector(ce_labels), {},
+                                          -100, engine::Reduction::sum);
+  result.classifier_loss = engine::mul(ce, normaliser);
+
+  // Box regression of the positives' own class (OOD boxes included), summed over / all sampled.
+  std::vector<std::int64_t> positive_rows, positive_columns;
+  for (std::int64_t i = 0; i < count; ++i)
+    if (labels[static_cast<std::size_t>(i)] > 0) {
+      positive_rows.push_back(i);
+      for (int c = 0; c < 4; ++c)
+        positive_columns.push_back(labels[static_cast<std::size_t>(i)] * 4 + c);
+    }
+  if (positive_rows.empty()) {
+    result.box_loss = engine::mul(engine::sum(scores.box_deltas), 0.0);
+  } else {
+    const Tensor rows = engine::from_vector(positive_rows);
+    const Tensor columns =
+        engine::from_vector(positive_columns, {static_cast<std::int64_t>(positive_rows.size()), 4});
+    const Tensor predicted =
+        engine::gather(engine::index_select(scores.box_deltas, 0, rows), 1, columns);  // [P, 4]
+    const Tensor target = engine::index_select(engine::cat(regression, 0), 0, rows);
+    result.box_loss = engine::mul(
+        engine::smooth_l1_loss(predicted, target, config_.smooth_l1_beta, engine::Reduction::sum),
+        normaliser);
+  }
+  if (ood_head) {
+    const Tensor focal =
+        engine::sigmoid_focal_loss(scores.ood_logits, engine::from_vector(ood), config_.focal_alpha,
+                                   config_.focal_gamma, engine::Reduction::mean);
+    result.ood_loss = engine::mul(focal, config_.ood_loss_weight);
+  }
+  return result;
+}
+
+std::vector<Detections> RoiHeads::postprocess(
+    const Scores& s,
+    const std::vector<Tensor>& proposals,
+    const std::vector<std::array<std::int64_t, 2>>& image_sizes) const {
+  std::vector<Detections> out;
+  const std::int64_t classes = config_.num_classes;
+  const Tensor probabilities = engine::softmax(s.class_logits, -1);  // [R, classes]
+  const Tensor boxes = engine::decode_boxes(s.box_deltas, engine::cat(proposals, 0),
+                                            kRoiWeights);  // [R, classes * 4]
+  const Tensor ood = s.ood_logits.defined() ? engine::sigmoid(s.ood_logits) : Tensor();
+  std::int64_t offset = 0;
+  for (std::size_t n = 0; n < proposals.size(); ++n) {
+    const std::int64_t r = proposals[n].size(0);
+    const auto [h, w] = image_sizes[n];
+    // Every (RoI, foreground class) pair is a candidate: [r * (classes - 1)] in RoI-major order.
+    const Tensor b =
+        engine::clip_boxes_to_image(boxes.narrow(0, offset, r).reshape({r, classes, 4}),
+                                    static_cast<double>(h), static_cast<double>(w))
+            .narrow(1, 1, classes - 1)
+            .reshape({-1, 4});
+    const Tensor p = probabilities.narrow(0, offset, r).narrow(1, 1, classes - 1).reshape({-1});
+    const Tensor label = engine::add(engine::arange(classes - 1), 1.0)
+                             .unsqueeze(0)
+                             .expand({r, classes - 1})
+                             .reshape({-1});
+    const Tensor roi = engine::arange(r).unsqueeze(1).expand({r, classes - 1}).reshape({-1});
+    Tensor keep = engine::nonzero(engine::gt(p, config_.score_threshold)).reshape({-1});
+    auto take = [&](const Tensor& t) { return engine::index_select(t, 0, keep); };
+    Tensor kb = take(b), kp = take(p), kl = take(label), kr = take(roi);
+    keep = engine::remove_small_boxes(kb, config_.min_size);
+    kb = take(kb), kp = take(kp), kl = take(kl), kr = take(kr);
+    keep = engine::batched_nms(kb, kp, kl, config_.nms_threshold);
+    keep = keep.narrow(0, 0, std::min(config_.detections_per_image, keep.numel()));
+    Detections d{take(kb), take(kp), take(kl), Tensor()};
+    if (ood.defined()) d.ood_scores = engine::index_select(ood.narrow(0, offset, r), 0, take(kr));
+    out.push_back(std::move(d));
+    offset += r;
+  }
+  return out;
+}
+
+}  // namespace models

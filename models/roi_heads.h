@@ -1,0 +1,78 @@
+// The RoI heads of Faster R-CNN with Dream-Box's energy OOD head: proposal/target matching and
+// sampling, multi-scale RoIAlign, box head and predictor, the classification, box and OOD losses
+// in training, and per-class NMS post-processing with an OOD score per detection at inference.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "engine/random.h"
+#include "models/heads.h"
+
+namespace models {
+
+struct RoiHeadsConfig {
+  std::int64_t num_classes = 21;  // background at index 0 (torchvision's convention)
+  std::int64_t representation = 1024;
+  std::int64_t pool_size = 7, sampling_ratio = 2;
+  bool aligned = false;
+  double foreground_iou = 0.5, background_iou = 0.5;
+  std::int64_t batch_size_per_image = 512;
+  double positive_fraction = 0.25;
+  double smooth_l1_beta = 1.0 / 9;  // 0 = L1 (MMDet)
+  double score_threshold = 0.05, nms_threshold = 0.5, min_size = 1e-2;
+  std::int64_t detections_per_image = 100;
+  // Dream-Box OOD head: loss weight, focal parameters, and whether ground-truth boxes added as
+  // proposals keep their ood flag (intended) or get 0 as in the released code (faithful).
+  bool ood_head = true;
+  double ood_loss_weight = 10.0, focal_alpha = 0.25, focal_gamma = 2.0;
+  bool gt_proposals_keep_ood_flag = true;
+};
+
+struct DetectionTargets {
+  engine::Tensor boxes;   // [G, 4] f32
+  engine::Tensor labels;  // i64 [G], 1..num_classes-1
+  engine::Tensor ood;     // bool/u8 [G] (undefined = all in-distribution)
+};
+
+struct Detections {
+  engine::Tensor boxes;   // [D, 4]
+  engine::Tensor scores;  // [D]
+  engine::Tensor labels;  // i64 [D]
+  engine::Tensor
+      ood_scores;  // [D] sigmoid(ood_logit) of the detection's RoI (undefined without the head)
+};
+
+struct RoiHeadsOutput {
+  std::vector<Detections> detections;                  // inference only
+  engine::Tensor classifier_loss, box_loss, ood_loss;  // training only (ood_loss with the head)
+};
+
+class RoiHeads : public engine::nn::Module {
+ public:
+  RoiHeads(const RoiHeadsConfig& config, std::int64_t channels);
+  // features: P2..P5 [N, C, H_l, W_l] (strides 4..32); proposals: per image [K_i, 4].
+  RoiHeadsOutput forward(const std::vector<engine::Tensor>& features,
+                         std::vector<engine::Tensor> proposals,
+                         const std::vector<std::array<std::int64_t, 2>>& image_sizes,
+                         const std::vector<DetectionTargets>* targets,
+                         engine::Generator& gen);
+  std::shared_ptr<TwoMlpHead> box_head;
+  std::shared_ptr<BoxPredictor> box_predictor;
+  std::shared_ptr<EnergyOodHead> ood_head;
+
+ private:
+  struct Scores {
+    engine::Tensor class_logits, box_deltas, ood_logits;
+  };
+  Scores score(const std::vector<engine::Tensor>& features,
+               const std::vector<engine::Tensor>& proposals);
+  std::vector<Detections> postprocess(
+      const Scores& s,
+      const std::vector<engine::Tensor>& proposals,
+      const std::vector<std::array<std::int64_t, 2>>& image_sizes) const;
+  RoiHeadsConfig config_;
+};
+
+}  // namespace models

@@ -1,0 +1,137 @@
+// RoI heads against torchvision's RoIHeads (detections and training losses, no randomness), and
+// the Dream-Box OOD head: focal-loss targets, CE exclusion of OOD RoIs, faithful/intended switch.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/autograd.h"
+#include "engine/io/safetensors.h"
+#include "engine/ops.h"
+#include "models/roi_heads.h"
+
+using namespace engine;
+
+namespace {
+
+const char* kRegenerate = "regenerate with: /usr/bin/python3 tests/golden/gen_roi_heads.py";
+
+// Same formula as tests/golden/gen_detector_heads.py (load_formula).
+void load_formula(nn::Module& module) {
+  nn::NamedTensors values;
+  const auto state = module.state_dict();
+  for (std::size_t index = 0; index < state.size(); ++index) {
+    const Shape& shape = state[index].second.shape();
+    const std::int64_t n = numel(shape), fan_in = shape.size() > 1 ? n / shape[0] : 16;
+    std::vector<float> v(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i)
+      v[static_cast<std::size_t>(i)] = static_cast<float>(
+          std::sin(0.43 * static_cast<double>(i) + 0.29 * static_cast<double>(index)) /
+          std::sqrt(double(fan_in)));
+    values.emplace_back(state[index].first, from_vector(v, shape));
+  }
+  module.load_state_dict(values);
+}
+
+struct Fixture {
+  io::SafetensorsFile golden =
+      io::load_safetensors(std::string(DREAMBOX_GOLDEN_DIR) + "/roi_heads.safetensors");
+  models::RoiHeadsConfig config{.num_classes = 4,
+                                .representation = 16,
+                                .batch_size_per_image = 100000,
+                                .positive_fraction = 1.0};
+  std::vector<Tensor> features, proposals;
+  std::vector<std::array<std::int64_t, 2>> sizes{{128, 192}, {120, 176}};
+  std::vector<models::DetectionTargets> targets;
+  explicit Fixture(bool ood_head) {
+    EXPECT_EQ(golden.metadata.at("format_version"), "1") << kRegenerate;
+    config.ood_head = ood_head;
+    for (int i = 0; i < 4; ++i) features.push_back(golden.at("feature" + std::to_string(i)));
+    for (int n = 0; n < 2; ++n) {
+      proposals.push_back(golden.at("proposals" + std::to_string(n)));
+      targets.push_back({golden.at("gt_boxes" + std::to_string(n)),
+                         golden.at("gt_labels" + std::to_string(n)),
+                         {}});
+    }
+  }
+  std::unique_ptr<models::RoiHeads> make() const {
+    auto heads = std::make_unique<models::RoiHeads>(config, 4);
+    load_formula(*heads->box_head);
+    load_formula(*heads->box_predictor);
+    return heads;
+  }
+};
+
+TEST(RoiHeads, DetectionsMatchTorchvision) {
+  Fixture f(false);
+  auto heads = f.make();
+  heads->eval();
+  Generator gen(0);
+  const auto out = heads->forward(f.features, f.proposals, f.sizes, nullptr, gen);
+  ASSERT_EQ(out.detections.size(), 2u);
+  for (int n = 0; n < 2; ++n) {
+    const std::string p = "det" + std::to_string(n) + ".";
+    const auto& d = out.detections[n];
+    ASSERT_EQ(d.boxes.shape(), f.golden.at(p + "boxes").shape()) << kRegenerate;
+    const auto gb = d.boxes.to_vector<float>(), wb = f.golden.at(p + "boxes").to_vector<float>();
+    for (std::size_t i = 0; i < gb.size(); ++i)
+      EXPECT_NEAR(gb[i], wb[i], 1e-3) << p << "box value " << i;
+    const auto gs = d.scores.to_vector<float>(), ws = f.golden.at(p + "scores").to_vector<float>();
+    for (std::size_t i = 0; i < gs.size(); ++i)
+      EXPECT_NEAR(gs[i], ws[i], 1e-5) << p << "score " << i;
+    EXPECT_EQ(d.labels.to_vector<std::int64_t>(),
+              f.golden.at(p + "labels").to_vector<std::int64_t>());
+  }
+}
+
+TEST(RoiHeads, TrainingLossesMatchTorchvision) {
+  Fixture f(false);
+  auto heads = f.make();
+  Generator gen(0);
+  const auto out = heads->forward(f.features, f.proposals, f.sizes, &f.targets, gen);
+  EXPECT_NEAR(out.classifier_loss.item(), f.golden.at("loss_classifier").item(), 1e-5)
+      << kRegenerate;
+  EXPECT_NEAR(out.box_loss.item(), f.golden.at("loss_box_reg").item(), 1e-5) << kRegenerate;
+  EXPECT_FALSE(out.ood_loss.defined());
+}
+
+TEST(RoiHeads, OodTargetsFocalLossAndClassificationExclusion) {
+  Fixture f(true);
+  auto heads = f.make();
+  Generator gen(0);
+  const auto plain = heads->forward(f.features, f.proposals, f.sizes, &f.targets, gen);
+  ASSERT_TRUE(plain.ood_loss.defined());
+  // No OOD boxes: every target is 0, so loss_ood = 10 * mean(focal(x, 0)) = 10 * mean(0.75 p^2
+  // (-log(1 - p))). Flag image 0's second box (label 3) as OOD: its matches leave the CE and become
+  // OOD targets.
+  auto flagged_targets = f.targets;
+  flagged_targets[0].ood = from_vector<std::int64_t>({0, 1}).to(DType::b8);
+  const auto flagged = heads->forward(f.features, f.proposals, f.sizes, &flagged_targets, gen);
+  EXPECT_LT(flagged.classifier_loss.item(),
+            plain.classifier_loss.item());  // fewer CE terms, same normaliser
+  EXPECT_NE(flagged.ood_loss.item(), plain.ood_loss.item());
+  EXPECT_NEAR(flagged.box_loss.item(), plain.box_loss.item(),
+              1e-7);  // OOD boxes still train regression
+  // Faithful mode: the ground-truth box added as a proposal keeps ood = 0, so the loss lies
+  // between.
+  f.config.gt_proposals_keep_ood_flag = false;
+  auto faithful_heads = f.make();
+  faithful_heads->load_state_dict(heads->state_dict());
+  const auto faithful =
+      faithful_heads->forward(f.features, f.proposals, f.sizes, &flagged_targets, gen);
+  EXPECT_GT(faithful.classifier_loss.item(), flagged.classifier_loss.item());
+  EXPECT_LT(faithful.classifier_loss.item(), plain.classifier_loss.item());
+  // Gradients of the OOD loss reach the OOD head and the class logits' producers.
+  flagged.ood_loss.backward();
+  for (const auto& [name, p] : heads->named_parameters())
+    if (name.rfind("box_predictor.bbox_pred", 0) != 0) {
+      EXPECT_TRUE(p.grad().defined()) << name;
+    }
+  heads->eval();
+  const auto det = heads->forward(f.features, f.proposals, f.sizes, nullptr, gen);
+  ASSERT_TRUE(det.detections[0].ood_scores.defined());
+  EXPECT_EQ(det.detections[0].ood_scores.numel(), det.detections[0].scores.numel());
+  const auto o = det.detections[0].ood_scores.to_vector<float>();
+  for (float v : o) EXPECT_TRUE(v > 0.0f && v < 1.0f);
+}
+
+}  // namespace
