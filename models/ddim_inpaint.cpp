@@ -1,0 +1,102 @@
+// The inpainting training loss and the DDIM sampling loop with classifier-free guidance.
+#include "models/ddim_inpaint.h"
+
+#include "engine/autograd.h"
+#include "engine/ops.h"
+
+namespace models {
+
+namespace {
+
+void check_image_and_mask(const Tensor& image, const Tensor& mask, const char* who) {
+  ENGINE_CHECK(image.dim() == 4 && image.size(1) == 3, who, ": image must be [N, 3, H, W], got ",
+               image.str());
+  ENGINE_CHECK(mask.dim() == 4 && mask.size(0) == image.size(0) && mask.size(1) == 1 &&
+                   mask.size(2) == image.size(2) && mask.size(3) == image.size(3),
+               who, ": mask must be [N, 1, H, W] like the image ", image.str(), ", got ",
+               mask.str());
+}
+
+// Puts a module in eval mode for a scope and restores its previous mode.
+class EvalGuard {
+ public:
+  explicit EvalGuard(engine::nn::Module& m) : module_(m), was_training_(m.is_training()) {
+    module_.eval();
+  }
+  ~EvalGuard() { module_.train(was_training_); }
+  EvalGuard(const EvalGuard&) = delete;
+  EvalGuard& operator=(const EvalGuard&) = delete;
+
+ private:
+  engine::nn::Module& module_;
+  bool was_training_;
+};
+
+}  // namespace
+
+Tensor inpainting_input(const Tensor& x_t, const Tensor& mask, const Tensor& image) {
+  const Tensor known = engine::mul(image, 1.0 - mask);  // [N, 3, H, W]
+  return engine::cat({x_t, mask, known}, 1);                        // [N, 7, H, W]
+}
+
+Tensor diffusion_loss(UNet2DModel& unet,
+                      const DDIMScheduler& scheduler,
+                      const DiffusionLossInputs& in,
+                      engine::Generator& gen) {
+  check_image_and_mask(in.image, in.mask, "diffusion_loss");
+  const std::int64_t n = in.image.size(0);
+  const Tensor t = in.timesteps.defined()
+                       ? in.timesteps
+                       : engine::randint(0, scheduler.config().num_train_timesteps, {n}, gen);
+  const Tensor noise = in.noise.defined() ? in.noise : engine::randn(in.image.shape(), gen);
+  const Tensor x_t = scheduler.add_noise(in.image, noise, t);
+  const Tensor out = unet.forward(inpainting_input(x_t, in.mask, in.image), t, in.class_labels);
+  return engine::mean(engine::square(engine::sub(out, scheduler.training_target(in.image, noise, t))));
+}
+
+Tensor inpaint(UNet2DModel& unet,
+               DDIMScheduler& scheduler,
+               const Tensor& image,
+               const Tensor& mask,
+               const Tensor& class_emb,
+               const InpaintOptions& options,
+               engine::Generator& gen) {
+  check_image_and_mask(image, mask, "inpaint");
+  ENGINE_CHECK(options.num_inference_steps > 0, "inpaint: num_inference_steps must be positive, "
+               "got ", options.num_inference_steps);
+  ENGINE_CHECK(options.guidance_scale >= 0, "inpaint: guidance_scale must be >= 0, got ",
+               options.guidance_scale);
+  ENGINE_CHECK(options.eta >= 0, "inpaint: eta must be >= 0, got ", options.eta);
+  engine::autograd::NoGradGuard no_grad;
+  EvalGuard eval(unet);
+  const std::int64_t n = image.size(0);
+  const bool guided = options.guidance_scale > 1.0;
+  const Tensor keep = 1.0 - mask;  // 1 on the known pixels
+  Tensor emb = class_emb;
+  if (guided) {
+    const Tensor null = unet.class_embedding(
+        engine::full({n}, static_cast<double>(unet.config().null_class()), {.dtype = engine::DType::i64}));
+    emb = engine::cat({null.to(class_emb.device()), class_emb}, 0);  // [2N, E]
+  }
+  scheduler.set_timesteps(options.num_inference_steps);
+  const auto& ts = scheduler.timesteps();
+  Tensor x = engine::randn(image.shape(), gen, {.dtype = image.dtype()}).to(image.device());
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    Tensor input = inpainting_input(x, mask, image);  // [N, 7, H, W]
+    if (guided) input = engine::cat({input, input}, 0);
+    const Tensor t = engine::full({input.size(0)}, static_cast<double>(ts[i]),
+                                  {.dtype = engine::DType::i64, .device = image.device()});
+    Tensor out = unet.forward_embedded(input, t, emb);
+    if (guided) out = classifier_free_guidance(out, options.guidance_scale);
+    x = scheduler.step(out, i, x, options.eta, gen).prev_sample;
+    if (options.replace_known && i + 1 < ts.size()) {
+      const Tensor t_prev = engine::full({n}, static_cast<double>(ts[i + 1]),
+                                         {.dtype = engine::DType::i64});
+      const Tensor noise = engine::randn(image.shape(), gen, {.dtype = image.dtype()}).to(image.device());
+      x = engine::add(engine::mul(x, mask), engine::mul(scheduler.add_noise(image, noise, t_prev), keep));
+    }
+  }
+  return engine::add(engine::mul(x, mask), engine::mul(image, keep));
+}
+
+}  // namespace models
