@@ -1,0 +1,55 @@
+// Inference over a data set with the loader (no shuffling), progress on one line, boxes mapped
+// back through each image's resize/flip metadata.
+#include "train/detector_eval.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "data/batch.h"
+#include "data/loader.h"
+#include "data/transforms.h"
+
+namespace train {
+
+std::vector<data::Detection> run_detector(models::FasterRcnn& model, const data::Dataset& dataset, const Options& o,
+                                          const char* what) {
+  data::LoaderConfig lc;
+  lc.batch_size = o.batch_size;
+  lc.num_workers = o.workers;
+  lc.shuffle = false;
+  lc.transform = data::TransformConfig::test(o.test_size, o.max_size);
+  data::Loader loader(dataset, lc);
+  loader.start_epoch(0);
+  model.eval();
+  std::vector<data::Detection> out;
+  std::size_t done = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (auto host = loader.next()) {
+    const data::Batch batch = data::to_batch(*host);
+    std::vector<std::array<std::int64_t, 2>> sizes;
+    for (const auto& m : batch.metas) sizes.push_back({m.height, m.width});
+    loader.recycle(std::move(*host));
+    const auto detections = model.detect(batch.images, sizes);
+    for (std::size_t i = 0; i < detections.size(); ++i) {
+      const auto& d = detections[i];
+      const auto boxes = d.boxes.to_vector<float>();
+      const auto scores = d.scores.to_vector<float>();
+      const auto labels = d.labels.to_vector<std::int64_t>();
+      const auto ood = d.ood_scores.defined() ? d.ood_scores.to_vector<float>() : std::vector<float>(scores.size(), 0.0f);
+      for (std::size_t k = 0; k < scores.size(); ++k) {
+        const data::Box in_input{boxes[4 * k], boxes[4 * k + 1], boxes[4 * k + 2], boxes[4 * k + 3]};
+        out.push_back({batch.metas[i].index, data::backward_box(in_input, batch.metas[i]), static_cast<int>(labels[k] - 1),
+                       scores[k], ood[k]});
+      }
+    }
+    done += detections.size();
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("\r%s: %zu/%zu images, %.2f img/s   ", what, done, dataset.images.size(),
+                static_cast<double>(done) / std::max(elapsed, 1e-9));
+    std::fflush(stdout);
+  }
+  std::printf("\n");
+  return out;
+}
+
+}  // namespace train

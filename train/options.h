@@ -1,0 +1,45 @@
+// Command-line options of train_dreambox: one table of flags (name, default, help) per run,
+// parsed with errors that name the flag and what is accepted; presets set the defaults.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace train {
+
+struct Options {
+  std::string preset;             // "shapes" or "voc"
+  std::string data_root;          // shapes: generated here (cached); voc: the VOCdevkit parent
+  std::string run_dir;            // runs/<preset>-<time> when empty
+  std::string device = "cpu";
+  int depth = 18;                 // ResNet depth
+  int trainable_layers = 5;
+  std::int64_t fpn_channels = 64;
+  std::int64_t representation = 256;
+  int epochs = 4;
+  std::int64_t max_steps = 0;     // stop after this many steps (0 = all epochs)
+  int batch_size = 2;
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 1e-4;
+  std::int64_t warmup_steps = 100;
+  std::vector<int> train_sizes{192, 224, 256};  // short sides drawn per image
+  int test_size = 224;
+  int max_size = 320;
+  int workers = 1;
+  std::uint64_t seed = 0;
+  std::int64_t checkpoint_every = 200;  // steps
+  bool ood_head = true;
+  std::string ood_gt_mode = "intended";  // or "faithful" (released code: gt proposals get ood = 0)
+  bool resume = false;
+  bool eval_only = false;
+  std::string weights;  // a checkpoint to start from (eval_only or fine-tuning)
+};
+
+// Parses argv (argv[1] is the preset); throws std::invalid_argument with a message that says
+// which flag was wrong and what is accepted. `--help` sets help_requested.
+Options parse_options(int argc, const char* const* argv, bool& help_requested);
+std::string options_help();  // every flag with its default and meaning
+
+}  // namespace train
