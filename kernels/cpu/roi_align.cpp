@@ -23,13 +23,14 @@ struct Taps {
   bool valid;
 };
 
-// The sampling layout of one box: [PH, PW, grid_h, grid_w] taps and the divisor per bin.
+// The sampling layout of one box: the taps of the samples that fall on the map, bin after bin
+// (bin b owns taps[bin_end[b - 1] .. bin_end[b])), and the divisor of every bin.
 template <typename T>
 struct BoxTable {
   std::vector<Taps<T>> taps;
+  std::vector<std::size_t> bin_end;
   std::int64_t batch = 0;
-  std::int64_t samples_per_bin = 0;  // grid_h * grid_w when both are positive, else 0
-  T count = 1;                       // max(grid_h * grid_w, 1), torchvision's divisor
+  T count = 1;  // max(grid_h * grid_w, 1), torchvision's divisor (dropped samples count)
 };
 
 // torchvision's bilinear_interpolate boundary rules: points beyond one pixel outside the map
@@ -98,23 +99,23 @@ void build_table(const T* roi,
           ? p.sampling_ratio
           : static_cast<std::int64_t>(std::ceil(roi_w / static_cast<T>(p.pooled_width)));
   // An inverted aligned box gives a non-positive adaptive grid: no samples, output 0.
-  table.samples_per_bin = grid_h > 0 && grid_w > 0 ? grid_h * grid_w : 0;
   table.count = static_cast<T>(std::max<std::int64_t>(grid_h * grid_w, 1));
   table.taps.clear();
-  table.taps.reserve(
-      static_cast<std::size_t>(p.pooled_height * p.pooled_width * table.samples_per_bin));
-  if (table.samples_per_bin == 0) return;
+  table.bin_end.clear();
   for (std::int64_t ph = 0; ph < p.pooled_height; ++ph)
-    for (std::int64_t pw = 0; pw < p.pooled_width; ++pw)
+    for (std::int64_t pw = 0; pw < p.pooled_width; ++pw) {
       for (std::int64_t iy = 0; iy < grid_h; ++iy) {
         const T y = start_h + static_cast<T>(ph) * bin_h +
                     static_cast<T>(static_cast<float>(iy) + .5f) * bin_h / static_cast<T>(grid_h);
         for (std::int64_t ix = 0; ix < grid_w; ++ix) {
           const T x = start_w + static_cast<T>(pw) * bin_w +
                       static_cast<T>(static_cast<float>(ix) + .5f) * bin_w / static_cast<T>(grid_w);
-          table.taps.push_back(make_taps(y, x, height, width));
+          const Taps<T> t = make_taps(y, x, height, width);
+          if (t.valid) table.taps.push_back(t);
         }
       }
+      table.bin_end.push_back(table.taps.size());
+    }
 }
 
 }  // namespace
@@ -135,13 +136,14 @@ void roi_align(const Tensor& x, const Tensor& rois, const RoiAlignParams& p, con
         for (std::int64_t c = 0; c < channels; ++c) {
           const T* plane = xp + (table.batch * channels + c) * height * width;
           T* o = op + (k * channels + c) * bins;
-          const Taps<T>* t = table.taps.data();
+          std::size_t s = 0;
           for (std::int64_t b = 0; b < bins; ++b) {
             T acc = 0;
-            for (std::int64_t s = 0; s < table.samples_per_bin; ++s, ++t)
-              if (t->valid)
-                acc += t->w[0] * plane[t->pos[0]] + t->w[1] * plane[t->pos[1]] +
-                       t->w[2] * plane[t->pos[2]] + t->w[3] * plane[t->pos[3]];
+            for (; s < table.bin_end[static_cast<std::size_t>(b)]; ++s) {
+              const Taps<T>& t = table.taps[s];
+              acc += t.w[0] * plane[t.pos[0]] + t.w[1] * plane[t.pos[1]] +
+                     t.w[2] * plane[t.pos[2]] + t.w[3] * plane[t.pos[3]];
+            }
             o[b] = acc / table.count;
           }
         }
@@ -169,12 +171,12 @@ void roi_align_backward(const Tensor& grad_out,
         for (std::int64_t c = c_begin; c < c_end; ++c) {
           T* plane = gx + (table.batch * channels + c) * height * width;
           const T* g = gp + (k * channels + c) * bins;
-          const Taps<T>* t = table.taps.data();
+          std::size_t s = 0;
           for (std::int64_t b = 0; b < bins; ++b) {
             const T gb = g[b];
-            for (std::int64_t s = 0; s < table.samples_per_bin; ++s, ++t) {
-              if (!t->valid) continue;
-              for (int i = 0; i < 4; ++i) plane[t->pos[i]] += gb * t->w[i] / table.count;
+            for (; s < table.bin_end[static_cast<std::size_t>(b)]; ++s) {
+              const Taps<T>& t = table.taps[s];
+              for (int i = 0; i < 4; ++i) plane[t.pos[i]] += gb * t.w[i] / table.count;
             }
           }
         }
