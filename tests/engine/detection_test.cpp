@@ -211,6 +211,9 @@ TEST(FpnLevels, MultiScaleRoiAlignPicksLevelsAndGradchecks) {
         return multi_scale_roi_align(in, rois, {0.25, 0.125}, {2, 2}, 2);
       },
       (Inputs{f0, f1}));
+  const Tensor no_rois = zeros({0, 5}, {.dtype = DType::f64});
+  EXPECT_EQ(multi_scale_roi_align({f0, f1}, no_rois, {0.25, 0.125}, {2, 2}).shape(),
+            (Shape{0, 2, 2, 2}));
   EXPECT_THROW(multi_scale_roi_align({f0, f1}, rois, {0.25, 0.2}, {2, 2}), Error);  // not halving
   EXPECT_THROW(multi_scale_roi_align({f0}, rois, {0.25, 0.125}, {2, 2}), Error);  // count mismatch
 }
