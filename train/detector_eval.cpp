@@ -11,7 +11,9 @@
 
 namespace train {
 
-std::vector<data::Detection> run_detector(models::FasterRcnn& model, const data::Dataset& dataset, const Options& o,
+std::vector<data::Detection> run_detector(models::FasterRcnn& model,
+                                          const data::Dataset& dataset,
+                                          const Options& o,
                                           const char* what) {
   data::LoaderConfig lc;
   lc.batch_size = o.batch_size;
@@ -35,15 +37,18 @@ std::vector<data::Detection> run_detector(models::FasterRcnn& model, const data:
       const auto boxes = d.boxes.to_vector<float>();
       const auto scores = d.scores.to_vector<float>();
       const auto labels = d.labels.to_vector<std::int64_t>();
-      const auto ood = d.ood_scores.defined() ? d.ood_scores.to_vector<float>() : std::vector<float>(scores.size(), 0.0f);
+      const auto ood = d.ood_scores.defined() ? d.ood_scores.to_vector<float>()
+                                              : std::vector<float>(scores.size(), 0.0f);
       for (std::size_t k = 0; k < scores.size(); ++k) {
-        const data::Box in_input{boxes[4 * k], boxes[4 * k + 1], boxes[4 * k + 2], boxes[4 * k + 3]};
-        out.push_back({batch.metas[i].index, data::backward_box(in_input, batch.metas[i]), static_cast<int>(labels[k] - 1),
-                       scores[k], ood[k]});
+        const data::Box in_input{boxes[4 * k], boxes[4 * k + 1], boxes[4 * k + 2],
+                                 boxes[4 * k + 3]};
+        out.push_back({batch.metas[i].index, data::backward_box(in_input, batch.metas[i]),
+                       static_cast<int>(labels[k] - 1), scores[k], ood[k]});
       }
     }
     done += detections.size();
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("\r%s: %zu/%zu images, %.2f img/s   ", what, done, dataset.images.size(),
                 static_cast<double>(done) / std::max(elapsed, 1e-9));
     std::fflush(stdout);

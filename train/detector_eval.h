@@ -11,7 +11,9 @@
 namespace train {
 
 // Detections for every image of `dataset` (labels are indices into the training categories).
-std::vector<data::Detection> run_detector(models::FasterRcnn& model, const data::Dataset& dataset, const Options& options,
+std::vector<data::Detection> run_detector(models::FasterRcnn& model,
+                                          const data::Dataset& dataset,
+                                          const Options& options,
                                           const char* what);
 
 }  // namespace train

@@ -50,12 +50,17 @@ std::string duration(double seconds) {
   return text;
 }
 
-double value(const engine::Tensor& t) { return t.defined() ? t.item() : 0.0; }
+double value(const engine::Tensor& t) {
+  return t.defined() ? t.item() : 0.0;
+}
 
 }  // namespace
 
-std::int64_t train_detector(const Options& o, RunDirectory& run, models::FasterRcnn& model,
-                            const data::Dataset& dataset, const nlohmann::json& info) {
+std::int64_t train_detector(const Options& o,
+                            RunDirectory& run,
+                            models::FasterRcnn& model,
+                            const data::Dataset& dataset,
+                            const nlohmann::json& info) {
   data::LoaderConfig lc;
   lc.batch_size = o.batch_size;
   lc.num_workers = o.workers;
@@ -65,33 +70,40 @@ std::int64_t train_detector(const Options& o, RunDirectory& run, models::FasterR
   lc.transform.short_sides = o.train_sizes;
   lc.transform.flip_probability = 0.5;
   data::Loader loader(dataset, lc);
-  const auto per_epoch = static_cast<std::int64_t>(dataset.images.size()) / o.batch_size;  // drop_last
+  const auto per_epoch =
+      static_cast<std::int64_t>(dataset.images.size()) / o.batch_size;  // drop_last
   if (per_epoch == 0) throw std::runtime_error("training set has fewer images than one batch");
-  std::int64_t total = per_epoch * o.epochs;
-  if (o.max_steps > 0) total = std::min(total, o.max_steps);
+  // The schedule follows the planned run; --max-steps only stops it early (so a stopped run
+  // resumes onto the same learning rates).
+  const std::int64_t planned = per_epoch * o.epochs;
+  const std::int64_t total = o.max_steps > 0 ? std::min(planned, o.max_steps) : planned;
 
   std::vector<engine::Tensor> params;
   for (auto& p : model.parameters())
     if (p.requires_grad()) params.push_back(p);
-  engine::optim::SGD sgd(params, {.lr = o.lr, .momentum = o.momentum, .weight_decay = o.weight_decay});
+  engine::optim::SGD sgd(params,
+                         {.lr = o.lr, .momentum = o.momentum, .weight_decay = o.weight_decay});
   // Decay x0.1 at 2/3 and 8/9 of the run (the paper's intent: epochs 12 and 16 of 18).
   const engine::optim::LinearWarmup schedule(
       o.warmup_steps, 0.001,
-      std::make_shared<engine::optim::MultiStepSchedule>(std::vector<std::int64_t>{total * 2 / 3, total * 8 / 9}, 0.1));
+      std::make_shared<engine::optim::MultiStepSchedule>(
+          std::vector<std::int64_t>{planned * 2 / 3, planned * 8 / 9}, 0.1));
   engine::Generator sampler(o.seed + 1);
 
   TrainingState state;
   if (o.resume && run.has_checkpoint()) {
     state = run.load_checkpoint(model, &sgd);
     sampler.set_offset(state.generator_offset);
-    std::printf("resumed from %s at step %lld\n", run.checkpoint_path().c_str(), static_cast<long long>(state.step));
+    std::printf("resumed from %s at step %lld\n", run.checkpoint_path().c_str(),
+                static_cast<long long>(state.step));
   }
   model.train();
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t first_step = state.step;
   while (state.step < total) {
     loader.start_epoch(static_cast<std::uint64_t>(state.epoch));
-    for (std::int64_t skip = 0; skip < state.batch_in_epoch; ++skip) loader.recycle(std::move(*loader.next()));
+    for (std::int64_t skip = 0; skip < state.batch_in_epoch; ++skip)
+      loader.recycle(std::move(*loader.next()));
     while (state.step < total) {
       auto host = loader.next();
       if (!host) break;
@@ -102,16 +114,20 @@ std::int64_t train_detector(const Options& o, RunDirectory& run, models::FasterR
 
       schedule.apply(sgd, state.step);
       sgd.zero_grad();
-      const models::FasterRcnnLosses losses = model.losses(batch.images, sizes, detector_targets(batch), sampler);
+      const models::FasterRcnnLosses losses =
+          model.losses(batch.images, sizes, detector_targets(batch), sampler);
       const engine::Tensor total_loss = losses.total();
       const double loss = total_loss.item();
-      const nlohmann::json terms = {{"rpn_objectness", value(losses.rpn_objectness)}, {"rpn_box", value(losses.rpn_box)},
-                                    {"classifier", value(losses.classifier)},         {"box", value(losses.box)},
+      const nlohmann::json terms = {{"rpn_objectness", value(losses.rpn_objectness)},
+                                    {"rpn_box", value(losses.rpn_box)},
+                                    {"classifier", value(losses.classifier)},
+                                    {"box", value(losses.box)},
                                     {"ood", value(losses.ood)}};
       if (!std::isfinite(loss)) {
-        throw std::runtime_error("loss is " + std::to_string(loss) + " at step " + std::to_string(state.step) +
-                                 " (terms " + terms.dump() + "); last good checkpoint: " +
-                                 (run.has_checkpoint() ? run.checkpoint_path() : std::string("none")));
+        throw std::runtime_error(
+            "loss is " + std::to_string(loss) + " at step " + std::to_string(state.step) +
+            " (terms " + terms.dump() + "); last good checkpoint: " +
+            (run.has_checkpoint() ? run.checkpoint_path() : std::string("none")));
       }
       total_loss.backward();
       sgd.step();
@@ -119,20 +135,31 @@ std::int64_t train_detector(const Options& o, RunDirectory& run, models::FasterR
       ++state.batch_in_epoch;
       state.generator_offset = sampler.offset();
 
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double rate = static_cast<double>((state.step - first_step) * o.batch_size) / std::max(elapsed, 1e-9);
-      const double eta = static_cast<double>((total - state.step) * o.batch_size) / std::max(rate, 1e-9);
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double rate =
+          static_cast<double>((state.step - first_step) * o.batch_size) / std::max(elapsed, 1e-9);
+      const double eta =
+          static_cast<double>((total - state.step) * o.batch_size) / std::max(rate, 1e-9);
       const double lr = sgd.param_groups()[0].lr;
-      run.log({{"step", state.step}, {"epoch", state.epoch}, {"loss", loss}, {"terms", terms}, {"lr", lr},
+      run.log({{"step", state.step},
+               {"epoch", state.epoch},
+               {"loss", loss},
+               {"terms", terms},
+               {"lr", lr},
                {"images_per_second", rate}});
-      std::printf("\rstep %lld/%lld  epoch %lld  loss %.4f (rpn %.3f/%.3f cls %.3f box %.3f ood %.3f)  lr %.2e  "
-                  "%.2f img/s  ETA %s  mem %.0f MB   ",
-                  static_cast<long long>(state.step), static_cast<long long>(total), static_cast<long long>(state.epoch),
-                  loss, value(losses.rpn_objectness), value(losses.rpn_box), value(losses.classifier),
-                  value(losses.box), value(losses.ood), lr, rate, duration(eta).c_str(),
-                  static_cast<double>(engine::HostAllocator::instance().stats().current_bytes) / 1e6);
+      std::printf(
+          "\rstep %lld/%lld  epoch %lld  loss %.4f (rpn %.3f/%.3f cls %.3f box %.3f ood %.3f)  lr "
+          "%.2e  "
+          "%.2f img/s  ETA %s  mem %.0f MB   ",
+          static_cast<long long>(state.step), static_cast<long long>(total),
+          static_cast<long long>(state.epoch), loss, value(losses.rpn_objectness),
+          value(losses.rpn_box), value(losses.classifier), value(losses.box), value(losses.ood), lr,
+          rate, duration(eta).c_str(),
+          static_cast<double>(engine::HostAllocator::instance().stats().current_bytes) / 1e6);
       std::fflush(stdout);
-      if (state.step % o.checkpoint_every == 0 || state.step == total) run.save_checkpoint(model, sgd, state, info);
+      if (state.step % o.checkpoint_every == 0 || state.step == total)
+        run.save_checkpoint(model, sgd, state, info);
     }
     if (state.step < total) {  // the epoch ran out of batches
       ++state.epoch;

@@ -18,7 +18,10 @@ std::vector<models::DetectionTargets> detector_targets(const data::Batch& batch)
 // Trains `model` on `dataset`; resumes from the run's checkpoint when options.resume.
 // Returns the number of optimizer steps done. A non-finite loss stops the run with an error that
 // names the step, the loss terms and the last good checkpoint.
-std::int64_t train_detector(const Options& options, RunDirectory& run, models::FasterRcnn& model,
-                            const data::Dataset& dataset, const nlohmann::json& info);
+std::int64_t train_detector(const Options& options,
+                            RunDirectory& run,
+                            models::FasterRcnn& model,
+                            const data::Dataset& dataset,
+                            const nlohmann::json& info);
 
 }  // namespace train

@@ -25,8 +25,8 @@ long long to_integer(const std::string& flag, const std::string& v, long long lo
     if (used == v.size() && x >= lo && x <= hi) return x;
   } catch (const std::exception&) {
   }
-  throw std::invalid_argument("--" + flag + ": expected an integer in [" + std::to_string(lo) + ", " +
-                              std::to_string(hi) + "], got '" + v + "'");
+  throw std::invalid_argument("--" + flag + ": expected an integer in [" + std::to_string(lo) +
+                              ", " + std::to_string(hi) + "], got '" + v + "'");
 }
 
 double to_real(const std::string& flag, const std::string& v, double lo, double hi) {
@@ -43,12 +43,16 @@ double to_real(const std::string& flag, const std::string& v, double lo, double 
 
 template <typename T>
 Flag integer(const char* name, const char* help, T Options::*field, long long lo, long long hi) {
-  return {name, help, [=](Options& o, const std::string& v) { o.*field = static_cast<T>(to_integer(name, v, lo, hi)); },
+  return {name, help,
+          [=](Options& o, const std::string& v) {
+            o.*field = static_cast<T>(to_integer(name, v, lo, hi));
+          },
           [=](const Options& o) { return std::to_string(o.*field); }};
 }
 
 Flag real(const char* name, const char* help, double Options::*field, double lo, double hi) {
-  return {name, help, [=](Options& o, const std::string& v) { o.*field = to_real(name, v, lo, hi); },
+  return {name, help,
+          [=](Options& o, const std::string& v) { o.*field = to_real(name, v, lo, hi); },
           [=](const Options& o) {
             std::ostringstream s;
             s << o.*field;
@@ -68,11 +72,14 @@ Flag toggle(const char* name, const char* help, bool Options::*field, bool value
 
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> table = {
-      text("data-root", "data folder (shapes: generated there once; voc: holds VOCdevkit/)", &Options::data_root),
+      text("data-root", "data folder (shapes: generated there once; voc: holds VOCdevkit/)",
+           &Options::data_root),
       text("run-dir", "output folder (default runs/<preset>-<time>)", &Options::run_dir),
       {"device", "cpu (cuda arrives with the CUDA backend)",
        [](Options& o, const std::string& v) {
-         if (v != "cpu") throw std::invalid_argument("--device: only 'cpu' is available in this build, got '" + v + "'");
+         if (v != "cpu")
+           throw std::invalid_argument("--device: only 'cpu' is available in this build, got '" +
+                                       v + "'");
          o.device = v;
        },
        [](const Options& o) { return o.device; }},
@@ -84,11 +91,13 @@ const std::vector<Flag>& flags() {
          o.depth = static_cast<int>(d);
        },
        [](const Options& o) { return std::to_string(o.depth); }},
-      integer("trainable-layers", "backbone stages that train (0-5)", &Options::trainable_layers, 0, 5),
+      integer("trainable-layers", "backbone stages that train (0-5)", &Options::trainable_layers, 0,
+              5),
       integer("fpn-channels", "FPN width", &Options::fpn_channels, 8, 1024),
       integer("representation", "box-head width", &Options::representation, 16, 4096),
       integer("epochs", "training epochs", &Options::epochs, 0, 1000),
-      integer("max-steps", "stop after this many steps (0 = run all epochs)", &Options::max_steps, 0, 100000000),
+      integer("max-steps", "stop after this many steps (0 = run all epochs)", &Options::max_steps,
+              0, 100000000),
       integer("batch-size", "images per step", &Options::batch_size, 1, 256),
       real("lr", "learning rate", &Options::lr, 0.0, 10.0),
       real("momentum", "SGD momentum", &Options::momentum, 0.0, 0.999),
@@ -99,8 +108,10 @@ const std::vector<Flag>& flags() {
          std::vector<int> sizes;
          std::stringstream in(v);
          std::string part;
-         while (std::getline(in, part, ',')) sizes.push_back(static_cast<int>(to_integer("train-sizes", part, 32, 4096)));
-         if (sizes.empty()) throw std::invalid_argument("--train-sizes: expected sizes like 480,512,544");
+         while (std::getline(in, part, ','))
+           sizes.push_back(static_cast<int>(to_integer("train-sizes", part, 32, 4096)));
+         if (sizes.empty())
+           throw std::invalid_argument("--train-sizes: expected sizes like 480,512,544");
          o.train_sizes = sizes;
        },
        [](const Options& o) {
@@ -111,18 +122,25 @@ const std::vector<Flag>& flags() {
       integer("test-size", "short side at evaluation", &Options::test_size, 32, 4096),
       integer("max-size", "longest side limit", &Options::max_size, 32, 8192),
       integer("workers", "data loader threads", &Options::workers, 1, 64),
-      integer("seed", "seed of data order, augmentation and sampling", &Options::seed, 0, 1LL << 62),
-      integer("checkpoint-every", "steps between checkpoints", &Options::checkpoint_every, 1, 100000000),
-      toggle("no-ood-head", "train without the Dream-Box OOD head (energy baseline)", &Options::ood_head, false),
-      {"ood-gt-mode", "intended (ground-truth proposals keep their ood flag) or faithful (released code: 0)",
+      integer("seed", "seed of data order, augmentation and sampling", &Options::seed, 0,
+              1LL << 62),
+      integer("checkpoint-every", "steps between checkpoints", &Options::checkpoint_every, 1,
+              100000000),
+      toggle("no-ood-head", "train without the Dream-Box OOD head (energy baseline)",
+             &Options::ood_head, false),
+      {"ood-gt-mode",
+       "intended (ground-truth proposals keep their ood flag) or faithful (released code: 0)",
        [](Options& o, const std::string& v) {
          if (v != "intended" && v != "faithful")
-           throw std::invalid_argument("--ood-gt-mode: expected intended or faithful, got '" + v + "'");
+           throw std::invalid_argument("--ood-gt-mode: expected intended or faithful, got '" + v +
+                                       "'");
          o.ood_gt_mode = v;
        },
        [](const Options& o) { return o.ood_gt_mode; }},
-      toggle("resume", "continue the run in --run-dir from its last checkpoint", &Options::resume, true),
-      toggle("eval-only", "skip training; evaluate --weights (or the run's last checkpoint)", &Options::eval_only, true),
+      toggle("resume", "continue the run in --run-dir from its last checkpoint", &Options::resume,
+             true),
+      toggle("eval-only", "skip training; evaluate --weights (or the run's last checkpoint)",
+             &Options::eval_only, true),
       text("weights", "checkpoint to start from", &Options::weights),
   };
   return table;
@@ -140,14 +158,16 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
       return o;
     }
   if (args.empty() || args[0].rfind("--", 0) == 0)
-    throw std::invalid_argument("missing preset: usage: train_dreambox PRESET [--flag value ...], PRESET = shapes | voc");
+    throw std::invalid_argument(
+        "missing preset: usage: train_dreambox PRESET [--flag value ...], PRESET = shapes | voc");
   o.preset = args[0];
   if (o.preset != "shapes" && o.preset != "voc")
     throw std::invalid_argument("unknown preset '" + o.preset + "' (accepted: shapes, voc)");
   o.data_root = o.preset == "shapes" ? "data/shapes" : "data";
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a.rfind("--", 0) != 0) throw std::invalid_argument("unexpected argument '" + a + "' (flags start with --)");
+    if (a.rfind("--", 0) != 0)
+      throw std::invalid_argument("unexpected argument '" + a + "' (flags start with --)");
     std::string name = a.substr(2), value;
     bool inline_value = false;
     if (const auto eq = name.find('='); eq != std::string::npos) {
@@ -158,7 +178,8 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
     const Flag* flag = nullptr;
     for (const auto& f : flags())
       if (name == f.name) flag = &f;
-    if (flag == nullptr) throw std::invalid_argument("unknown flag --" + name + "; see train_dreambox --help");
+    if (flag == nullptr)
+      throw std::invalid_argument("unknown flag --" + name + "; see train_dreambox --help");
     if (!flag->is_switch && !inline_value) {
       if (i + 1 >= args.size()) throw std::invalid_argument("--" + name + " needs a value");
       value = args[++i];
@@ -172,7 +193,8 @@ std::string options_help() {
   std::ostringstream out;
   out << "usage: train_dreambox PRESET [--flag value ...]\n"
          "  PRESET  shapes: synthetic data set generated on first use, runs on a CPU in minutes\n"
-         "          voc:    PASCAL VOC 07+12 (needs --data-root with VOCdevkit/; GPU pipeline in progress)\n\n"
+         "          voc:    PASCAL VOC 07+12 (needs --data-root with VOCdevkit/; GPU pipeline in "
+         "progress)\n\n"
          "flags (defaults of the shapes preset):\n";
   Options defaults;
   defaults.data_root = "data/shapes";

@@ -9,24 +9,24 @@
 namespace train {
 
 struct Options {
-  std::string preset;             // "shapes" or "voc"
-  std::string data_root;          // shapes: generated here (cached); voc: the VOCdevkit parent
-  std::string run_dir;            // runs/<preset>-<time> when empty
+  std::string preset;     // "shapes" or "voc"
+  std::string data_root;  // shapes: generated here (cached); voc: the VOCdevkit parent
+  std::string run_dir;    // runs/<preset>-<time> when empty
   std::string device = "cpu";
-  int depth = 18;                 // ResNet depth
+  int depth = 18;  // ResNet depth
   int trainable_layers = 5;
   std::int64_t fpn_channels = 64;
   std::int64_t representation = 256;
-  int epochs = 4;
-  std::int64_t max_steps = 0;     // stop after this many steps (0 = all epochs)
+  int epochs = 2;
+  std::int64_t max_steps = 0;  // stop after this many steps (0 = all epochs)
   int batch_size = 2;
-  double lr = 0.01;
+  double lr = 0.02;
   double momentum = 0.9;
   double weight_decay = 1e-4;
   std::int64_t warmup_steps = 100;
-  std::vector<int> train_sizes{192, 224, 256};  // short sides drawn per image
-  int test_size = 224;
-  int max_size = 320;
+  std::vector<int> train_sizes{160, 192, 224};  // short sides drawn per image
+  int test_size = 192;
+  int max_size = 288;
   int workers = 1;
   std::uint64_t seed = 0;
   std::int64_t checkpoint_every = 200;  // steps

@@ -35,21 +35,28 @@ void RunDirectory::log(const nlohmann::json& record) {
   log_.flush();
 }
 
-void RunDirectory::save_checkpoint(const engine::nn::Module& model, const engine::optim::Optimizer& optimizer,
-                                   const TrainingState& state, const nlohmann::json& info) const {
+void RunDirectory::save_checkpoint(const engine::nn::Module& model,
+                                   const engine::optim::Optimizer& optimizer,
+                                   const TrainingState& state,
+                                   const nlohmann::json& info) const {
   std::vector<std::pair<std::string, engine::Tensor>> tensors;
   for (const auto& [name, t] : model.state_dict()) tensors.emplace_back("model." + name, t);
   for (const auto& [name, t] : optimizer.state()) tensors.emplace_back("optim." + name, t);
-  const nlohmann::json training = {{"step", state.step}, {"epoch", state.epoch},
+  const nlohmann::json training = {{"step", state.step},
+                                   {"epoch", state.epoch},
                                    {"batch_in_epoch", state.batch_in_epoch},
                                    {"generator_offset", state.generator_offset}};
-  engine::io::save_safetensors(checkpoint_path(), tensors, {{"training", training.dump()}, {"info", info.dump()}});
+  engine::io::save_safetensors(checkpoint_path(), tensors,
+                               {{"training", training.dump()}, {"info", info.dump()}});
 }
 
-bool RunDirectory::has_checkpoint() const { return fs::exists(checkpoint_path()); }
+bool RunDirectory::has_checkpoint() const {
+  return fs::exists(checkpoint_path());
+}
 
 namespace {
-engine::nn::NamedTensors with_prefix(const engine::io::SafetensorsFile& file, const std::string& prefix) {
+engine::nn::NamedTensors with_prefix(const engine::io::SafetensorsFile& file,
+                                     const std::string& prefix) {
   engine::nn::NamedTensors out;
   for (const auto& [name, t] : file.tensors)
     if (name.rfind(prefix, 0) == 0) out.emplace_back(name.substr(prefix.size()), t);
@@ -58,21 +65,25 @@ engine::nn::NamedTensors with_prefix(const engine::io::SafetensorsFile& file, co
 
 nlohmann::json metadata_json(const engine::io::SafetensorsFile& file, const std::string& key) {
   auto it = file.metadata.find(key);
-  if (it == file.metadata.end()) throw std::runtime_error("checkpoint '" + file.path + "' has no '" + key + "' metadata");
+  if (it == file.metadata.end())
+    throw std::runtime_error("checkpoint '" + file.path + "' has no '" + key + "' metadata");
   try {
     return nlohmann::json::parse(it->second);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("checkpoint '" + file.path + "': metadata '" + key + "' is not JSON: " + e.what());
+    throw std::runtime_error("checkpoint '" + file.path + "': metadata '" + key +
+                             "' is not JSON: " + e.what());
   }
 }
 }  // namespace
 
-TrainingState RunDirectory::load_checkpoint(engine::nn::Module& model, engine::optim::Optimizer* optimizer) const {
+TrainingState RunDirectory::load_checkpoint(engine::nn::Module& model,
+                                            engine::optim::Optimizer* optimizer) const {
   const auto file = engine::io::load_safetensors(checkpoint_path());
   model.load_state_dict(with_prefix(file, "model."));
   if (optimizer) optimizer->load_state(with_prefix(file, "optim."));
   const nlohmann::json t = metadata_json(file, "training");
-  return {t.at("step").get<std::int64_t>(), t.at("epoch").get<std::int64_t>(), t.at("batch_in_epoch").get<std::int64_t>(),
+  return {t.at("step").get<std::int64_t>(), t.at("epoch").get<std::int64_t>(),
+          t.at("batch_in_epoch").get<std::int64_t>(),
           t.at("generator_offset").get<std::uint64_t>()};
 }
 

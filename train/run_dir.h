@@ -30,12 +30,15 @@ class RunDirectory {
 
   // Model and optimizer tensors plus the training state, written to a temporary file and renamed
   // over checkpoint_last.safetensors, so a crash never leaves a broken checkpoint.
-  void save_checkpoint(const engine::nn::Module& model, const engine::optim::Optimizer& optimizer,
-                       const TrainingState& state, const nlohmann::json& info) const;
+  void save_checkpoint(const engine::nn::Module& model,
+                       const engine::optim::Optimizer& optimizer,
+                       const TrainingState& state,
+                       const nlohmann::json& info) const;
   bool has_checkpoint() const;
   std::string checkpoint_path() const { return file("checkpoint_last.safetensors"); }
   // Loads into model (and optimizer, when given) and returns the saved training state.
-  TrainingState load_checkpoint(engine::nn::Module& model, engine::optim::Optimizer* optimizer) const;
+  TrainingState load_checkpoint(engine::nn::Module& model,
+                                engine::optim::Optimizer* optimizer) const;
 
  private:
   std::string path_;
