@@ -25,12 +25,10 @@ bench: build
 	@$(BUILD_DIR)/bench/conv_bench
 	@$(BUILD_DIR)/bench/data/data_bench --benchmark_counters_tabular=true
 
-# The main job: ./train_dreambox shapes. Until that program lands (issue 7) this runs the stage
-# that exists: generating the synthetic shapes data set into runs/shapes-data.
+# The main job: train and evaluate the detector on the synthetic shapes data set (generated into
+# datasets/shapes on first use); results in runs/shapes-<time>/.
 run: build
-	@if [ -x ./train_dreambox ]; then ./train_dreambox shapes; \
-	else $(BUILD_DIR)/data/dreambox_data shapes runs/shapes-data && \
-	echo "run: generated the shapes data set; ./train_dreambox (training + evaluation) arrives with issue 7"; fi
+	@./train_dreambox shapes
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -163,7 +163,7 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
   o.preset = args[0];
   if (o.preset != "shapes" && o.preset != "voc")
     throw std::invalid_argument("unknown preset '" + o.preset + "' (accepted: shapes, voc)");
-  o.data_root = o.preset == "shapes" ? "data/shapes" : "data";
+  o.data_root = o.preset == "shapes" ? "datasets/shapes" : "datasets";
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a.rfind("--", 0) != 0)
@@ -197,7 +197,7 @@ std::string options_help() {
          "progress)\n\n"
          "flags (defaults of the shapes preset):\n";
   Options defaults;
-  defaults.data_root = "data/shapes";
+  defaults.data_root = "datasets/shapes";
   for (const auto& f : flags()) {
     std::string left = std::string("  --") + f.name + (f.is_switch ? "" : " VALUE");
     left.resize(std::max<std::size_t>(left.size() + 1, 28), ' ');

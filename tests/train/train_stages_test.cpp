@@ -34,7 +34,7 @@ TEST(TrainOptions, DefaultsFlagsAndErrors) {
   const auto o =
       parse({"shapes", "--lr", "0.005", "--train-sizes=128,160", "--no-ood-head", "--depth", "34"});
   EXPECT_EQ(o.preset, "shapes");
-  EXPECT_EQ(o.data_root, "data/shapes");
+  EXPECT_EQ(o.data_root, "datasets/shapes");
   EXPECT_DOUBLE_EQ(o.lr, 0.005);
   EXPECT_EQ(o.train_sizes, (std::vector<int>{128, 160}));
   EXPECT_FALSE(o.ood_head);
