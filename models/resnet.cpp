@@ -45,12 +45,18 @@ std::shared_ptr<Conv2d> conv(std::int64_t in,
           .stride = {stride, stride}, .padding = {k / 2, k / 2}, .bias = false});
 }
 
+std::shared_ptr<engine::nn::Module> norm(std::int64_t channels, bool group_norm) {
+  if (group_norm) return std::make_shared<engine::nn::GroupNorm>(32, channels);
+  return std::make_shared<FrozenBatchNorm2d>(channels);
+}
+
 }  // namespace
 
 ResidualBlock::ResidualBlock(bool bottleneck,
                              std::int64_t in_channels,
                              std::int64_t width,
-                             std::int64_t stride) {
+                             std::int64_t stride,
+                             bool group_norm) {
   out_channels_ = bottleneck ? width * 4 : width;
   // (in, out, kernel, stride) of conv1..conv3; the stride sits in the 3x3 conv.
   std::vector<std::array<std::int64_t, 4>> specs;
@@ -63,13 +69,13 @@ ResidualBlock::ResidualBlock(bool bottleneck,
     const std::string n = std::to_string(i + 1);
     // Two statements: registration order is the state-dict order (argument order is unspecified).
     auto c = register_module("conv" + n, conv(in, out, k, s));
-    auto bn = register_module("bn" + n, std::make_shared<FrozenBatchNorm2d>(out));
+    auto bn = register_module("bn" + n, norm(out, group_norm));
     layers_.emplace_back(c, bn);
   }
   if (stride != 1 || in_channels != out_channels_) {
     downsample_ = std::make_shared<Sequential>();
     downsample_->push_back(conv(in_channels, out_channels_, 1, stride));
-    downsample_->push_back(std::make_shared<FrozenBatchNorm2d>(out_channels_));
+    downsample_->push_back(norm(out_channels_, group_norm));
     register_module("downsample", downsample_);
   }
 }
@@ -89,14 +95,14 @@ ResNetBody::ResNetBody(const ResNetConfig& config) {
                "ResNet: trainable_layers must be 0..5, got ", config.trainable_layers);
   const Depth d = depth_table(config.depth);
   conv1_ = register_module("conv1", conv(3, 64, 7, 2));
-  bn1_ = register_module("bn1", std::make_shared<FrozenBatchNorm2d>(64));
+  bn1_ = register_module("bn1", norm(64, config.group_norm));
   std::int64_t channels = 64;
   for (int stage = 0; stage < 4; ++stage) {
     auto layer = std::make_shared<Sequential>();
     const std::int64_t width = 64 << stage;
     for (int b = 0; b < d.blocks[stage]; ++b) {
       auto block = std::make_shared<ResidualBlock>(d.bottleneck, channels, width,
-                                                   b == 0 && stage > 0 ? 2 : 1);
+                                                   b == 0 && stage > 0 ? 2 : 1, config.group_norm);
       channels = block->out_channels();
       layer->push_back(block);
     }

@@ -17,7 +17,8 @@ namespace train {
 
 models::FasterRcnnConfig detector_config(const Options& o, std::int64_t num_classes) {
   models::FasterRcnnConfig c;
-  c.backbone = {.depth = o.depth, .trainable_layers = o.trainable_layers};
+  c.backbone = {
+      .depth = o.depth, .trainable_layers = o.trainable_layers, .group_norm = o.norm == "group"};
   c.fpn_channels = o.fpn_channels;
   c.roi_heads.num_classes = num_classes + 1;
   c.roi_heads.representation = o.representation;

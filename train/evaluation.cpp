@@ -35,14 +35,16 @@ nlohmann::json detection_metrics(const data::Dataset& test,
 }
 
 nlohmann::json ood_metrics(const std::vector<data::Detection>& id_detections,
-                           const std::vector<data::Detection>& ood_detections) {
+                           const std::vector<data::Detection>& ood_detections,
+                           double score_threshold) {
   auto candidates = [](const std::vector<data::Detection>& dets) {
     std::vector<OodCandidate> out;
     for (const auto& d : dets) out.push_back({d.score, d.ood_score});
     return out;
   };
   try {
-    const OodMetrics m = evaluate_ood(candidates(id_detections), candidates(ood_detections));
+    const OodMetrics m = evaluate_ood(candidates(id_detections), candidates(ood_detections),
+                                      {.det_score_threshold = score_threshold});
     return {{"FPR95", m.fpr95},
             {"AUROC", m.auroc},
             {"AUPR_in", m.aupr_in},

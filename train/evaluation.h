@@ -13,6 +13,7 @@ nlohmann::json detection_metrics(const data::Dataset& test,
                                  const std::vector<data::Detection>& detections);
 // ID detections are positives and OOD-set detections negatives (score > 0.5 only), as the paper.
 nlohmann::json ood_metrics(const std::vector<data::Detection>& id_detections,
-                           const std::vector<data::Detection>& ood_detections);
+                           const std::vector<data::Detection>& ood_detections,
+                           double score_threshold = 0.5);
 
 }  // namespace train

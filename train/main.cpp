@@ -136,7 +136,7 @@ int run(const train::Options& o) {
     as_detected.categories = d.train.categories;
     data::write_detections(run.file("detections_ood_" + name + ".json"), as_detected, dets);
     summary["ood_" + name + "_detections"] = dets.size();
-    summary["ood_" + name] = train::ood_metrics(test, dets);
+    summary["ood_" + name] = train::ood_metrics(test, dets, o.ood_score_threshold);
   }
   run.write_json("summary.json", summary);
   std::printf("%s\n", summary.dump(2).c_str());

@@ -164,6 +164,7 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
   if (o.preset != "shapes" && o.preset != "voc")
     throw std::invalid_argument("unknown preset '" + o.preset + "' (accepted: shapes, voc)");
   o.data_root = o.preset == "shapes" ? "datasets/shapes" : "datasets";
+  if (o.preset == "voc") o.ood_score_threshold = 0.5;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a.rfind("--", 0) != 0)
