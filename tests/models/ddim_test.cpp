@@ -61,9 +61,12 @@ TEST(DDIM, AlphasCumprodMatchReference) {
 
 TEST(DDIM, TimestepSpacingsMatchReference) {
   for (const auto& [spacing, n, offset] :
-       std::vector<std::tuple<std::string, std::int64_t, std::int64_t>>{
-           {"leading", 50, 1}, {"leading", 7, 0}, {"trailing", 50, 0},
-           {"trailing", 16, 0}, {"trailing", 7, 0}, {"linspace", 7, 0}}) {
+       std::vector<std::tuple<std::string, std::int64_t, std::int64_t>>{{"leading", 50, 1},
+                                                                        {"leading", 7, 0},
+                                                                        {"trailing", 50, 0},
+                                                                        {"trailing", 16, 0},
+                                                                        {"trailing", 7, 0},
+                                                                        {"linspace", 7, 0}}) {
     models::DDIMScheduler s(config_for("cosine", spacing, offset));
     s.set_timesteps(n);
     const std::string key =
@@ -178,7 +181,8 @@ struct InpaintFixture {
     image = clamp(randn({2, 3, 16, 16}, gen), -1.0, 1.0);
     std::vector<float> m(2 * 16 * 16, 0.0f);
     for (int y = 4; y < 12; ++y)
-      for (int x = 3; x < 10; ++x) m[static_cast<std::size_t>(y * 16 + x)] = m[256 + y * 16 + x + 2] = 1;
+      for (int x = 3; x < 10; ++x)
+        m[static_cast<std::size_t>(y * 16 + x)] = m[256 + y * 16 + x + 2] = 1;
     mask = from_vector(m, {2, 1, 16, 16});
   }
 };
@@ -192,8 +196,10 @@ TEST(Inpaint, GuidedBatchEqualsSeparateForwards) {
   const Tensor t = from_vector<std::int64_t>({400, 400});
   const Tensor cond = unet->class_embedding(from_vector<std::int64_t>({0, 2}));
   const Tensor null = unet->class_embedding(from_vector<std::int64_t>({3, 3}));
-  const Tensor batched = unet->forward_embedded(cat({x, x}, 0), cat({t, t}, 0), cat({null, cond}, 0));
-  const Tensor eps_u = unet->forward_embedded(x, t, null), eps_c = unet->forward_embedded(x, t, cond);
+  const Tensor batched =
+      unet->forward_embedded(cat({x, x}, 0), cat({t, t}, 0), cat({null, cond}, 0));
+  const Tensor eps_u = unet->forward_embedded(x, t, null),
+               eps_c = unet->forward_embedded(x, t, cond);
   // Batch size changes the GEMM blocking: each half equals its own forward up to f32 rounding.
   const double scale = max(abs(eps_c)).item();
   EXPECT_LE(max_abs_diff(batched.narrow(0, 0, 2), eps_u), 1e-5 * scale);
@@ -232,10 +238,12 @@ TEST(Inpaint, BadArgumentsGiveClearErrors) {
   models::DDIMScheduler scheduler;
   const Tensor emb = unet->class_embedding(from_vector<std::int64_t>({1, 2}));
   Generator gen(1);
-  EXPECT_THROW(models::inpaint(*unet, scheduler, f.image, f.mask, emb,
-                               {.num_inference_steps = 0}, gen), Error);
-  EXPECT_THROW(models::inpaint(*unet, scheduler, f.image, f.mask, emb,
-                               {.guidance_scale = -1.0}, gen), Error);
+  EXPECT_THROW(
+      models::inpaint(*unet, scheduler, f.image, f.mask, emb, {.num_inference_steps = 0}, gen),
+      Error);
+  EXPECT_THROW(
+      models::inpaint(*unet, scheduler, f.image, f.mask, emb, {.guidance_scale = -1.0}, gen),
+      Error);
   EXPECT_THROW(models::inpaint(*unet, scheduler, f.image, f.mask.narrow(0, 0, 1), emb, {}, gen),
                Error);
   EXPECT_THROW(scheduler.set_timesteps(1001), Error);

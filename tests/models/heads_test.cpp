@@ -7,6 +7,7 @@
 #include "engine/autograd.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
+#include "formula_weights.h"
 #include "models/anchors.h"
 #include "models/heads.h"
 
@@ -22,22 +23,7 @@ const io::SafetensorsFile& golden() {
   return file;
 }
 
-// Same formula as tests/golden/gen_detector_heads.py.
-void load_formula(nn::Module& module) {
-  nn::NamedTensors values;
-  const auto state = module.state_dict();
-  for (std::size_t index = 0; index < state.size(); ++index) {
-    const Shape& shape = state[index].second.shape();
-    const std::int64_t n = numel(shape), fan_in = shape.size() > 1 ? n / shape[0] : 16;
-    std::vector<float> v(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i)
-      v[static_cast<std::size_t>(i)] = static_cast<float>(
-          std::sin(0.43 * static_cast<double>(i) + 0.29 * static_cast<double>(index)) /
-          std::sqrt(double(fan_in)));
-    values.emplace_back(state[index].first, from_vector(v, shape));
-  }
-  module.load_state_dict(values);
-}
+using test_formula::load_formula;
 
 void expect_close(const Tensor& got, const Tensor& want, double atol, const std::string& what) {
   ASSERT_EQ(got.shape(), want.shape()) << what << "; " << kRegenerate;
