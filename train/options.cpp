@@ -164,7 +164,22 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
   if (o.preset != "shapes" && o.preset != "voc")
     throw std::invalid_argument("unknown preset '" + o.preset + "' (accepted: shapes, voc)");
   o.data_root = o.preset == "shapes" ? "datasets/shapes" : "datasets";
-  if (o.preset == "voc") o.ood_score_threshold = 0.5;
+  if (o.preset == "voc") {  // the paper's setting (torchvision layout, MMDet schedule intent)
+    o.ood_score_threshold = 0.5;
+    o.depth = 50;
+    o.trainable_layers = 3;
+    o.fpn_channels = 256;
+    o.representation = 1024;
+    o.epochs = 18;
+    o.batch_size = 16;
+    o.lr = 0.02;
+    o.warmup_steps = 500;
+    o.train_sizes.clear();
+    for (int side = 480; side <= 800; side += 32) o.train_sizes.push_back(side);
+    o.test_size = 800;
+    o.max_size = 1333;
+    o.workers = 2;
+  }
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a.rfind("--", 0) != 0)

@@ -48,6 +48,13 @@ TEST(TrainOptions, DefaultsFlagsAndErrors) {
   EXPECT_NE(error_of({"imagenet"}).find("unknown preset 'imagenet'"), std::string::npos);
   EXPECT_NE(error_of({"shapes", "--device", "cuda"}).find("only 'cpu'"), std::string::npos);
   EXPECT_NE(train::options_help().find("--ood-gt-mode VALUE"), std::string::npos);
+  const auto voc = parse({"voc", "--batch-size", "4"});
+  EXPECT_EQ(voc.depth, 50);
+  EXPECT_EQ(voc.train_sizes.front(), 480);
+  EXPECT_EQ(voc.train_sizes.back(), 800);
+  EXPECT_EQ(voc.train_sizes.size(), 11u);
+  EXPECT_EQ(voc.batch_size, 4);  // flags override the preset
+  EXPECT_DOUBLE_EQ(voc.ood_score_threshold, 0.5);
 }
 
 class TrainLoop : public ::testing::Test {
