@@ -11,13 +11,11 @@
 using namespace engine;
 using test_util::expect_close;
 using test_util::leaf;
+using test_util::values;
 using Inputs = std::vector<Tensor>;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) {
-  return t.to(DType::f64).contiguous().to_vector<double>();
-}
 double value(const Tensor& t) {
   return t.item();
 }

@@ -8,12 +8,9 @@
 
 using namespace engine;
 using test_util::expect_close;
+using test_util::values;
 
 namespace {
-
-std::vector<double> values(const Tensor& t) {
-  return t.to(DType::f64).contiguous().to_vector<double>();
-}
 
 TEST(Ops, UnaryValues) {
   const Tensor x = from_vector<double>({-2.0, -0.5, 0.0, 0.5, 3.0});

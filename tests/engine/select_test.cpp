@@ -9,17 +9,13 @@
 
 using namespace engine;
 using test_util::expect_close;
+using test_util::ints;
 using test_util::leaf;
+using test_util::values;
 using Inputs = std::vector<Tensor>;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) {
-  return t.to(DType::f64).contiguous().to_vector<double>();
-}
-std::vector<std::int64_t> ints(const Tensor& t) {
-  return t.contiguous().to_vector<std::int64_t>();
-}
 using I = std::vector<std::int64_t>;
 
 TEST(Sort, StableInBothDirectionsAlongAnyDim) {

@@ -30,6 +30,14 @@ inline engine::Tensor transposed_leaf(std::int64_t rows, std::int64_t cols, std:
   return t;
 }
 
+// A tensor's elements as doubles (any dtype, any strides) / as i64 (i64 tensors).
+inline std::vector<double> values(const engine::Tensor& t) {
+  return t.to(engine::DType::f64).contiguous().to_vector<double>();
+}
+inline std::vector<std::int64_t> ints(const engine::Tensor& t) {
+  return t.contiguous().to_vector<std::int64_t>();
+}
+
 inline void expect_close(const std::vector<double>& got,
                          const std::vector<double>& want,
                          double atol,
