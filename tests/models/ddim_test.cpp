@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 
+#include "diffusion_golden.h"
 #include "engine/autograd.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
@@ -18,16 +19,8 @@ using models::TimestepSpacing;
 
 namespace {
 
-const char* kRegenerate = "regenerate with: /usr/bin/python3 tests/golden/gen_diffusion.py";
-
-const io::SafetensorsFile& golden() {
-  static const io::SafetensorsFile file = [] {
-    auto f = io::load_safetensors(std::string(DREAMBOX_GOLDEN_DIR) + "/diffusion.safetensors");
-    EXPECT_EQ(f.metadata.at("format_version"), "1") << kRegenerate;
-    return f;
-  }();
-  return file;
-}
+using diffusion_golden::golden;
+using diffusion_golden::kRegenerate;
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {
   EXPECT_EQ(a.shape(), b.shape());

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "diffusion_golden.h"
 #include "engine/autograd.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
@@ -14,16 +15,8 @@ using namespace engine;
 
 namespace {
 
-const char* kRegenerate = "regenerate with: /usr/bin/python3 tests/golden/gen_diffusion.py";
-
-const io::SafetensorsFile& golden() {
-  static const io::SafetensorsFile file = [] {
-    auto f = io::load_safetensors(std::string(DREAMBOX_GOLDEN_DIR) + "/diffusion.safetensors");
-    EXPECT_EQ(f.metadata.at("format_version"), "1") << kRegenerate;
-    return f;
-  }();
-  return file;
-}
+using diffusion_golden::golden;
+using diffusion_golden::kRegenerate;
 
 // The same formula as gen_diffusion.py: tensor `index` of the state dict.
 Tensor formula(std::size_t index, const std::string& name, const Shape& shape) {
