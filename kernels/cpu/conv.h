@@ -5,15 +5,9 @@
 #include <cstdint>
 
 #include "engine/tensor.h"
+#include "kernels/cpu/geometry.h"
 
 namespace kernels::cpu {
-
-struct Conv2dGeometry {
-  std::int64_t batch, in_channels, height, width;         // input  [N, C, H, W]
-  std::int64_t out_channels, kernel_h, kernel_w, groups;  // weight [O, C / groups, kh, kw]
-  std::int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
-  std::int64_t out_h, out_w;  // output [N, O, out_h, out_w]
-};
 
 // out = conv(x, weight) + bias (bias may be undefined); x, weight contiguous; out contiguous.
 void conv2d_forward(const engine::Tensor& x,

@@ -5,14 +5,9 @@
 #include <cstdint>
 
 #include "engine/tensor.h"
+#include "kernels/cpu/geometry.h"
 
 namespace kernels::cpu {
-
-struct Pool2dGeometry {
-  std::int64_t planes, height, width;  // input viewed as [N*C, H, W]
-  std::int64_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
-  std::int64_t out_h, out_w;
-};
 
 // out [planes, out_h, out_w]; indices (i64) = h * W + w of the chosen input element per plane.
 void max_pool2d_forward(const engine::Tensor& x,

@@ -5,13 +5,9 @@
 #include <cstdint>
 
 #include "engine/tensor.h"
+#include "kernels/cpu/geometry.h"
 
 namespace kernels::cpu {
-
-struct ResizeGeometry {
-  std::int64_t planes, in_h, in_w, out_h, out_w;
-  bool align_corners = false;  // bilinear only
-};
 
 void upsample_nearest2d(const engine::Tensor& x,
                         const ResizeGeometry& g,

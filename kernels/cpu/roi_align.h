@@ -5,16 +5,9 @@
 #include <cstdint>
 
 #include "engine/tensor.h"
+#include "kernels/cpu/geometry.h"
 
 namespace kernels::cpu {
-
-struct RoiAlignParams {
-  std::int64_t pooled_height = 7;
-  std::int64_t pooled_width = 7;
-  double spatial_scale = 1.0;       // feature-map pixels per box unit (1 / stride)
-  std::int64_t sampling_ratio = 0;  // samples per bin side; 0 = ceil(roi size / pooled size)
-  bool aligned = false;             // true: shift boxes by -0.5 pixel (pixel-centre model)
-};
 
 // out[k, c, ph, pw] = mean over the bin's sampling grid of bilinear(x[rois[k, 0], c], y, x)
 // x [N, C, H, W] (H, W > 0), rois [K, 5] = (batch, x1, y1, x2, y2) same dtype, out [K, C, PH, PW];
