@@ -28,7 +28,8 @@ nlohmann::ordered_json detections_to_json(const Dataset& dataset,
                    {"bbox", {d.box.x1, d.box.y1, d.box.width(), d.box.height()}},
                    {"score", d.score},
                    {"category_id", dataset.categories[d.label].id},
-                   {"ood_score", d.ood_score}});
+                   {"ood_score", d.ood_score},
+                   {"energy", d.energy}});
   }
   return out;
 }
@@ -92,6 +93,7 @@ std::vector<Detection> read_detections(const std::string& path, const Dataset& d
     d.box = {x, y, x + w, y + h};
     d.score = num(need("score"), "score");
     d.ood_score = num(need("ood_score"), "ood_score");
+    if (r.contains("energy")) d.energy = num(r["energy"], "energy");
     dets.push_back(d);
   }
   return dets;

@@ -1,5 +1,5 @@
-// Detection results in COCO result format plus Dream-Box's "ood_score":
-// [{image_id, bbox [x, y, w, h], score, category_id, ood_score}, ...], written and read back.
+// Detection results in COCO result format plus "ood_score" and "energy": [{image_id, bbox
+// [x, y, w, h], score, category_id, ood_score, energy}, ...], written and read back.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -18,6 +18,7 @@ struct Detection {
   int label = 0;          // index into Dataset::categories
   double score = 0;       // classification score
   double ood_score = 0;   // higher = more likely out-of-distribution (sigmoid of the OOD logit)
+  double energy = 0;      // free energy -logsumexp(foreground logits): higher = more likely OOD
 };
 
 nlohmann::ordered_json detections_to_json(const Dataset& dataset,

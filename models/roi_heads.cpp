@@ -172,6 +172,9 @@ std::vector<Detections> RoiHeads::postprocess(
   const Tensor boxes = engine::decode_boxes(s.box_deltas, engine::cat(proposals, 0),
                                             kRoiWeights);  // [R, classes * 4]
   const Tensor ood = s.ood_logits.defined() ? engine::sigmoid(s.ood_logits) : Tensor();
+  // Free energy at T = 1 (the energy baselines' OOD score): [R]
+  const Tensor energy =
+      engine::neg(engine::logsumexp(s.class_logits.narrow(1, 1, classes - 1), {1}));
   std::int64_t offset = 0;
   for (std::size_t n = 0; n < proposals.size(); ++n) {
     const std::int64_t r = proposals[n].size(0);
@@ -195,7 +198,8 @@ std::vector<Detections> RoiHeads::postprocess(
     kb = take(kb), kp = take(kp), kl = take(kl), kr = take(kr);
     keep = engine::batched_nms(kb, kp, kl, config_.nms_threshold);
     keep = keep.narrow(0, 0, std::min(config_.detections_per_image, keep.numel()));
-    Detections d{take(kb), take(kp), take(kl), Tensor()};
+    Detections d{take(kb), take(kp), take(kl), Tensor(),
+                 engine::index_select(energy.narrow(0, offset, r), 0, take(kr))};
     if (ood.defined()) d.ood_scores = engine::index_select(ood.narrow(0, offset, r), 0, take(kr));
     out.push_back(std::move(d));
     offset += r;

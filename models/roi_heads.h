@@ -42,6 +42,7 @@ struct Detections {
   engine::Tensor labels;  // i64 [D]
   engine::Tensor
       ood_scores;  // [D] sigmoid(ood_logit) of the detection's RoI (undefined without the head)
+  engine::Tensor energies;  // [D] free energy -logsumexp(foreground logits) of the detection's RoI
 };
 
 struct RoiHeadsOutput {

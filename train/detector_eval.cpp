@@ -39,11 +39,12 @@ std::vector<data::Detection> run_detector(models::FasterRcnn& model,
       const auto labels = d.labels.to_vector<std::int64_t>();
       const auto ood = d.ood_scores.defined() ? d.ood_scores.to_vector<float>()
                                               : std::vector<float>(scores.size(), 0.0f);
+      const auto energy = d.energies.to_vector<float>();
       for (std::size_t k = 0; k < scores.size(); ++k) {
         const data::Box in_input{boxes[4 * k], boxes[4 * k + 1], boxes[4 * k + 2],
                                  boxes[4 * k + 3]};
         out.push_back({batch.metas[i].index, data::backward_box(in_input, batch.metas[i]),
-                       static_cast<int>(labels[k] - 1), scores[k], ood[k]});
+                       static_cast<int>(labels[k] - 1), scores[k], ood[k], energy[k]});
       }
     }
     done += detections.size();

@@ -34,12 +34,18 @@ nlohmann::json detection_metrics(const data::Dataset& test,
           {"per_class_AP", coco.per_class_ap}};
 }
 
+const char* to_string(OodScoreSource source) {
+  return source == OodScoreSource::head ? "ood_score (Dream-Box head)" : "energy (-LSE)";
+}
+
 nlohmann::json ood_metrics(const std::vector<data::Detection>& id_detections,
                            const std::vector<data::Detection>& ood_detections,
-                           double score_threshold) {
-  auto candidates = [](const std::vector<data::Detection>& dets) {
+                           double score_threshold,
+                           OodScoreSource source) {
+  auto candidates = [source](const std::vector<data::Detection>& dets) {
     std::vector<OodCandidate> out;
-    for (const auto& d : dets) out.push_back({d.score, d.ood_score});
+    for (const auto& d : dets)
+      out.push_back({d.score, source == OodScoreSource::head ? d.ood_score : d.energy});
     return out;
   };
   try {

@@ -11,9 +11,15 @@ namespace train {
 
 nlohmann::json detection_metrics(const data::Dataset& test,
                                  const std::vector<data::Detection>& detections);
+// Which per-detection value is the OOD score: the Dream-Box head's sigmoid (ood_score) or the
+// free energy -LSE(foreground logits) of the energy baselines (vanilla, VOS). Both: higher = OOD.
+enum class OodScoreSource { head, energy };
+const char* to_string(OodScoreSource source);
+
 // ID detections are positives and OOD-set detections negatives (score > 0.5 only), as the paper.
 nlohmann::json ood_metrics(const std::vector<data::Detection>& id_detections,
                            const std::vector<data::Detection>& ood_detections,
-                           double score_threshold = 0.5);
+                           double score_threshold = 0.5,
+                           OodScoreSource source = OodScoreSource::head);
 
 }  // namespace train

@@ -6,13 +6,15 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "train/pipeline.h"
+
 namespace train {
 
 namespace {
 
 struct Flag {
   const char* name;
-  const char* help;
+  std::string help;
   std::function<void(Options&, const std::string&)> set;  // throws on a bad value
   std::function<std::string(const Options&)> show;
   bool is_switch = false;  // takes no value
@@ -39,6 +41,21 @@ double to_real(const std::string& flag, const std::string& v, double lo, double 
   std::ostringstream msg;
   msg << "--" << flag << ": expected a number in [" << lo << ", " << hi << "], got '" << v << "'";
   throw std::invalid_argument(msg.str());
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> parts;
+  std::stringstream in(v);
+  std::string part;
+  while (std::getline(in, part, ','))
+    if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+std::string stage_list() {
+  std::string s;
+  for (const auto& stage : pipeline_stages()) s += (s.empty() ? "" : ", ") + stage.name;
+  return s;
 }
 
 template <typename T>
@@ -93,6 +110,13 @@ const std::vector<Flag>& flags() {
        [](const Options& o) { return std::to_string(o.depth); }},
       integer("trainable-layers", "backbone stages that train (0-5)", &Options::trainable_layers, 0,
               5),
+      {"norm", "backbone normalisation: frozen (torchvision FrozenBatchNorm2d) or group",
+       [](Options& o, const std::string& v) {
+         if (v != "frozen" && v != "group")
+           throw std::invalid_argument("--norm: expected frozen or group, got '" + v + "'");
+         o.norm = v;
+       },
+       [](const Options& o) { return o.norm; }},
       integer("fpn-channels", "FPN width", &Options::fpn_channels, 8, 1024),
       integer("representation", "box-head width", &Options::representation, 16, 4096),
       integer("epochs", "training epochs", &Options::epochs, 0, 1000),
@@ -126,8 +150,9 @@ const std::vector<Flag>& flags() {
               1LL << 62),
       integer("checkpoint-every", "steps between checkpoints", &Options::checkpoint_every, 1,
               100000000),
-      toggle("no-ood-head", "train without the Dream-Box OOD head (energy baseline)",
-             &Options::ood_head, false),
+      real("ood-score-thresh",
+           "class score above which detections enter the OOD metrics (voc: 0.5 as the paper)",
+           &Options::ood_score_threshold, 0.0, 1.0),
       {"ood-gt-mode",
        "intended (ground-truth proposals keep their ood flag) or faithful (released code: 0)",
        [](Options& o, const std::string& v) {
@@ -137,11 +162,30 @@ const std::vector<Flag>& flags() {
          o.ood_gt_mode = v;
        },
        [](const Options& o) { return o.ood_gt_mode; }},
-      toggle("resume", "continue the run in --run-dir from its last checkpoint", &Options::resume,
-             true),
-      toggle("eval-only", "skip training; evaluate --weights (or the run's last checkpoint)",
-             &Options::eval_only, true),
-      text("weights", "checkpoint to start from", &Options::weights),
+      {"stages", "pipeline stages to run, comma separated, from: " + stage_list(),
+       [](Options& o, const std::string& v) {
+         o.stages = split_list(v);
+         if (o.stages.empty())
+           throw std::invalid_argument(
+               "--stages: expected names like vanilla,eval (from: " + stage_list() + ")");
+         check_stage_names(o.stages);
+       },
+       [](const Options& o) {
+         std::string s;
+         for (const auto& x : o.stages.empty() ? default_stages() : o.stages)
+           s += (s.empty() ? "" : ",") + x;
+         return s;
+       }},
+      toggle("resume",
+             "require --run-dir to hold an earlier run (stages always continue from their outputs)",
+             &Options::resume, true),
+      {"eval-only", "same as --stages eval",
+       [](Options& o, const std::string&) { o.stages = {"eval"}; },
+       [](const Options& o) {
+         return std::string(o.stages == std::vector<std::string>{"eval"} ? "on" : "off");
+       },
+       true},
+      text("weights", "checkpoint the detector trainings start from", &Options::weights),
   };
   return table;
 }
@@ -220,6 +264,31 @@ std::string options_help() {
     out << left << f.help << " [" << f.show(defaults) << "]\n";
   }
   return out.str();
+}
+
+nlohmann::json options_to_json(const Options& o) {
+  return {{"preset", o.preset},
+          {"data_root", o.data_root},
+          {"depth", o.depth},
+          {"trainable_layers", o.trainable_layers},
+          {"norm", o.norm},
+          {"fpn_channels", o.fpn_channels},
+          {"representation", o.representation},
+          {"epochs", o.epochs},
+          {"max_steps", o.max_steps},
+          {"batch_size", o.batch_size},
+          {"lr", o.lr},
+          {"momentum", o.momentum},
+          {"weight_decay", o.weight_decay},
+          {"warmup_steps", o.warmup_steps},
+          {"train_sizes", o.train_sizes},
+          {"test_size", o.test_size},
+          {"max_size", o.max_size},
+          {"seed", o.seed},
+          {"ood_head", o.ood_head},
+          {"ood_gt_mode", o.ood_gt_mode},
+          {"ood_score_threshold", o.ood_score_threshold},
+          {"stages", o.stages.empty() ? default_stages() : o.stages}};
 }
 
 }  // namespace train

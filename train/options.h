@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace train {
 
 struct Options {
@@ -36,14 +38,16 @@ struct Options {
   std::int64_t checkpoint_every = 200;  // steps
   bool ood_head = true;
   std::string ood_gt_mode = "intended";  // or "faithful" (released code: gt proposals get ood = 0)
+  std::vector<std::string> stages;       // pipeline stages to run (empty = every built stage)
   bool resume = false;
-  bool eval_only = false;
-  std::string weights;  // a checkpoint to start from (eval_only or fine-tuning)
+  std::string weights;  // a checkpoint the detector trainings start from
 };
 
 // Parses argv (argv[1] is the preset); throws std::invalid_argument with a message that says
 // which flag was wrong and what is accepted. `--help` sets help_requested.
 Options parse_options(int argc, const char* const* argv, bool& help_requested);
 std::string options_help();  // every flag with its default and meaning
+// The effective settings as JSON (config.json, checkpoint info).
+nlohmann::json options_to_json(const Options& options);
 
 }  // namespace train

@@ -283,8 +283,8 @@ TEST(VocToCoco, MatchesTheLiteratureJson) {
 TEST(Detections, WriteAndReadBackWithOodScore) {
   auto diag = quiet();
   Dataset ds = parse(sample_json(), diag);
-  std::vector<Detection> dets = {{0, {1, 2, 11, 22}, 1, 0.9, 0.125},
-                                 {1, {0, 0, 5, 5}, 0, 0.6, 0.75}};
+  std::vector<Detection> dets = {{0, {1, 2, 11, 22}, 1, 0.9, 0.125, -2.5},
+                                 {1, {0, 0, 5, 5}, 0, 0.6, 0.75, 1.25}};
   test::TempDir dir;
   std::string path = dir.file("results.json");
   write_detections(path, ds, dets);
@@ -304,6 +304,8 @@ TEST(Detections, WriteAndReadBackWithOodScore) {
   EXPECT_EQ(back[0].label, 1);
   EXPECT_EQ(back[0].box, dets[0].box);
   EXPECT_DOUBLE_EQ(back[1].ood_score, 0.75);
+  EXPECT_DOUBLE_EQ(back[0].energy, -2.5);
+  EXPECT_EQ(j[1]["energy"], 1.25);
 }
 
 TEST(DetectionsBadInput, UnknownImageOrMissingField) {

@@ -118,6 +118,17 @@ TEST(RoiHeads, OodTargetsFocalLossAndClassificationExclusion) {
   EXPECT_EQ(det.detections[0].ood_scores.numel(), det.detections[0].scores.numel());
   const auto o = det.detections[0].ood_scores.to_vector<float>();
   for (float v : o) EXPECT_TRUE(v > 0.0f && v < 1.0f);
+  // The energy of each detection is -LSE of its RoI's foreground logits, the same LSE that the
+  // OOD head maps through fc_ood: ood_score = sigmoid(w * (-energy) + b).
+  ASSERT_EQ(det.detections[0].energies.numel(), det.detections[0].scores.numel());
+  const auto energy = det.detections[0].energies.to_vector<float>();
+  double w = 0, b = 0;
+  for (const auto& [name, p] : heads->named_parameters()) {
+    if (name == "ood_head.fc_ood.weight") w = p.item();
+    if (name == "ood_head.fc_ood.bias") b = p.item();
+  }
+  for (std::size_t i = 0; i < o.size(); ++i)
+    EXPECT_NEAR(o[i], 1.0 / (1.0 + std::exp(-(w * -energy[i] + b))), 1e-5) << i;
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-// train_dreambox's stages: option parsing (defaults, errors that name the flag), and the training
-// loop on a tiny generated shapes set: checkpoint + resume gives exactly the uninterrupted weights.
+// train_dreambox's stages: option parsing (defaults, errors that name the flag), the training loop
+// and the stage pipeline on a tiny generated shapes set (exact resume, outputs reused).
 #include <gtest/gtest.h>
+
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -10,6 +12,8 @@
 #include "train/detector_training.h"
 #include "train/evaluation.h"
 #include "train/options.h"
+#include "train/pipeline.h"
+#include "train/results_table.h"
 
 namespace fs = std::filesystem;
 
@@ -31,13 +35,27 @@ std::string error_of(std::vector<const char*> args) {
 }
 
 TEST(TrainOptions, DefaultsFlagsAndErrors) {
-  const auto o =
-      parse({"shapes", "--lr", "0.005", "--train-sizes=128,160", "--no-ood-head", "--depth", "34"});
+  const auto o = parse({"shapes", "--lr", "0.005", "--train-sizes=128,160", "--stages",
+                        "vanilla,eval", "--depth", "34"});
   EXPECT_EQ(o.preset, "shapes");
   EXPECT_EQ(o.data_root, "datasets/shapes");
   EXPECT_DOUBLE_EQ(o.lr, 0.005);
   EXPECT_EQ(o.train_sizes, (std::vector<int>{128, 160}));
-  EXPECT_FALSE(o.ood_head);
+  EXPECT_EQ(o.stages, (std::vector<std::string>{"vanilla", "eval"}));
+  EXPECT_NE(error_of({"shapes", "--stages", "vanilla,bogus"}).find("unknown stage 'bogus'"),
+            std::string::npos);
+  for (const auto& stage : train::pipeline_stages()) {  // slots that other work fills in
+    if (!stage.run) {
+      EXPECT_NE(error_of({"shapes", "--stages", stage.name.c_str()}).find("is not built yet"),
+                std::string::npos)
+          << stage.name;
+    }
+  }
+  EXPECT_EQ(parse({"shapes", "--eval-only"}).stages, std::vector<std::string>{"eval"});
+  EXPECT_DOUBLE_EQ(parse({"shapes", "--ood-score-thresh", "0.4"}).ood_score_threshold, 0.4);
+  EXPECT_EQ(parse({"shapes", "--norm", "group"}).norm, "group");
+  EXPECT_NE(error_of({"shapes", "--norm", "batch"}).find("--norm: expected frozen or group"),
+            std::string::npos);
   EXPECT_EQ(o.depth, 34);
   EXPECT_NE(error_of({"shapes", "--bogus", "1"}).find("unknown flag --bogus"), std::string::npos);
   EXPECT_NE(error_of({"shapes", "--lr", "fast"}).find("--lr: expected a number"),
@@ -60,7 +78,9 @@ TEST(TrainOptions, DefaultsFlagsAndErrors) {
 class TrainLoop : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    root_ = (fs::temp_directory_path() / "dreambox_train_loop_test").string();
+    // One folder per process: ctest runs tests (and other checkouts run theirs) in parallel.
+    root_ = (fs::temp_directory_path() / ("dreambox_train_loop_test_" + std::to_string(::getpid())))
+                .string();
     fs::remove_all(root_);
     data::shapes::ShapesConfig config;
     config.trainval_images = 6;
@@ -71,6 +91,7 @@ class TrainLoop : public ::testing::Test {
     config.render.max_side = 80;
     data::shapes::generate_shapes(root_, config);
   }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
   static train::Options options(const std::string& run) {
     auto o = parse({"shapes", "--depth", "18", "--fpn-channels", "16", "--representation", "32",
                     "--train-sizes", "64", "--test-size", "64", "--max-size", "96",
@@ -121,6 +142,48 @@ TEST_F(TrainLoop, ResumeReproducesTheUninterruptedRun) {
   EXPECT_TRUE(fs::exists(run_c.file("log.jsonl")));
 }
 
+TEST_F(TrainLoop, PipelineTrainsEvaluatesAndReusesItsOutputs) {
+  auto o = options("pipeline");
+  o.max_steps = 2;
+  o.stages = {"vanilla", "dreambox", "eval"};
+  ASSERT_EQ(train::run_pipeline(o), 0);
+  for (const char* file : {"config.json", "results.md", "results.json", "vanilla/config.json",
+                           "vanilla/checkpoint_last.safetensors", "vanilla/summary.json",
+                           "vanilla/detections_test.json", "dreambox/detections_ood_far.json"})
+    EXPECT_TRUE(fs::exists(o.run_dir + "/" + file)) << file;
+  const auto checkpoint = fs::last_write_time(o.run_dir + "/vanilla/checkpoint_last.safetensors");
+  const auto summary = fs::last_write_time(o.run_dir + "/dreambox/summary.json");
+  ASSERT_EQ(train::run_pipeline(o), 0);  // everything is there: nothing is redone
+  EXPECT_EQ(fs::last_write_time(o.run_dir + "/vanilla/checkpoint_last.safetensors"), checkpoint);
+  EXPECT_EQ(fs::last_write_time(o.run_dir + "/dreambox/summary.json"), summary);
+  o.stages = {"eval"};
+  o.run_dir = root_ + "/empty-run";
+  EXPECT_THROW(train::run_pipeline(o), std::runtime_error);  // no trained detector
+}
+
+TEST(TrainResultsTable, RowsPerDetectorColumnsPerOodSet) {
+  const nlohmann::json vanilla = {{"ood_score", "energy (-LSE)"},
+                                  {"id", {{"AP", 0.5}, {"AP50", 0.75}}},
+                                  {"ood_far", {{"FPR95", 0.4}, {"AUROC", 0.9}, {"AUPR_in", 0.955}}},
+                                  {"ood_near", {{"error", "no OOD detection above 0.3"}}}};
+  const nlohmann::json dreambox = {{"ood_score", "head"}, {"id", {{"AP", 0.25}, {"AP50", 0.5}}}};
+  const std::string md =
+      train::results_markdown({{"vanilla", vanilla}, {"dreambox", dreambox}}, {"far", "near"});
+  EXPECT_NE(md.find("| detector | OOD score | ID AP | ID AP50 | far FPR95 | far AUROC | far AUPR | "
+                    "near FPR95 | near AUROC | near AUPR |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| vanilla | energy (-LSE) | 50.0 | 75.0 | 40.0 | 90.0 | 95.5 | n/a | n/a | "
+                    "n/a |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| dreambox | head | 25.0 | 50.0 | n/a |"), std::string::npos) << md;
+  EXPECT_NE(md.find("vanilla, near: no OOD detection above 0.3"), std::string::npos) << md;
+  const auto j = train::results_json({{"vanilla", vanilla}}, {"far"});
+  EXPECT_EQ(j["detectors"][0]["detector"], "vanilla");
+  EXPECT_DOUBLE_EQ(j["detectors"][0]["ood"]["far"]["AUROC"].get<double>(), 0.9);
+}
+
 TEST(TrainEvaluation, MetricsOfPerfectAndSeparatedDetections) {
   data::Dataset test;
   test.categories = {{1, "circle", ""}, {2, "square", ""}};
@@ -141,6 +204,15 @@ TEST(TrainEvaluation, MetricsOfPerfectAndSeparatedDetections) {
   EXPECT_DOUBLE_EQ(m["AUROC"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(m["FPR95"].get<double>(), 0.0);
   EXPECT_TRUE(train::ood_metrics(perfect, {}).contains("error"));
+  // The energy baselines rank by energy (higher = OOD), not by the head's ood_score.
+  for (auto& d : perfect) d.energy = -5.0;
+  for (auto& d : ood) d.energy = -1.0, d.ood_score = 0.0;
+  EXPECT_DOUBLE_EQ(
+      train::ood_metrics(perfect, ood, 0.5, train::OodScoreSource::energy)["AUROC"].get<double>(),
+      1.0);
+  EXPECT_DOUBLE_EQ(
+      train::ood_metrics(perfect, ood, 0.5, train::OodScoreSource::head)["AUROC"].get<double>(),
+      0.0);
 }
 
 }  // namespace

@@ -1,0 +1,146 @@
+// The stage table and the driver: data sets are loaded once, the run folder gets config.json,
+// then each selected stage runs in pipeline order; eval ends with the results table.
+#include "train/pipeline.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <stdexcept>
+
+#include "train/detector_stage.h"
+#include "train/results_table.h"
+#include "train/run_dir.h"
+
+namespace train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The Dream-Box detector's training set: the ID images followed by the outlier images (both
+// with paths that no longer depend on an image root).
+data::Dataset with_outliers(const data::Dataset& id, const data::Dataset& outliers) {
+  data::Dataset merged;
+  merged.categories = id.categories;
+  merged.has_ood_field = true;
+  for (const auto* set : {&id, &outliers})
+    for (const auto& image : set->images) {
+      data::ImageRecord record = image;
+      record.file_name = set->image_path(image);
+      merged.images.push_back(std::move(record));
+    }
+  return merged;
+}
+
+void train_stage(PipelineContext& ctx, const std::string& name) {
+  const DetectorVariant& variant = *find_detector_variant(name);
+  if (!variant.uses_outliers) {
+    train_detector_variant(ctx.options, variant, ctx.data.train, ctx.run_root);
+  } else if (ctx.outliers) {
+    std::printf("[%s] outlier set: %s (%zu images)\n", name.c_str(), ctx.outliers_name.c_str(),
+                ctx.outliers->images.size());
+    train_detector_variant(ctx.options, variant, with_outliers(ctx.data.train, *ctx.outliers),
+                           ctx.run_root);
+  } else {
+    std::printf("[%s] note: no outlier data set yet, so the OOD head learns from ID RoIs only\n",
+                name.c_str());
+    train_detector_variant(ctx.options, variant, ctx.data.train, ctx.run_root);
+  }
+}
+
+void eval_stage(PipelineContext& ctx) {
+  std::vector<std::pair<std::string, nlohmann::json>> rows;
+  for (const auto& variant : detector_variants()) {
+    if (!fs::exists(detector_folder(ctx.run_root, variant) + "/checkpoint_last.safetensors"))
+      continue;
+    rows.emplace_back(variant.name,
+                      evaluate_detector_variant(ctx.options, variant, ctx.data, ctx.run_root));
+  }
+  if (rows.empty())
+    throw std::runtime_error("eval: no trained detector in " + ctx.run_root +
+                             " (run the vanilla, dreambox or vos stage first)");
+  std::vector<std::string> sets;
+  for (const auto& [name, set] : ctx.data.ood) sets.push_back(name);
+  const std::string table = results_markdown(rows, sets);
+  RunDirectory run(ctx.run_root);
+  run.write_json("results.json", results_json(rows, sets));
+  const std::string md = run.file("results.md");
+  {
+    std::FILE* f = std::fopen((md + ".tmp").c_str(), "w");
+    if (f == nullptr || std::fputs(table.c_str(), f) < 0 || std::fclose(f) != 0)
+      throw std::runtime_error("cannot write '" + md + ".tmp'");
+  }
+  fs::rename(md + ".tmp", md);
+  std::printf("\nresults (%s, %s):\n%s", ctx.run_root.c_str(), md.c_str(), table.c_str());
+}
+
+std::string default_run_dir(const std::string& preset) {
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
+  return "runs/" + preset + "-" + stamp;
+}
+
+}  // namespace
+
+const std::vector<Stage>& pipeline_stages() {
+  static const std::vector<Stage> table = {
+      {"diffusion", "train the inpainting diffusion model (issue 8)", {}},
+      {"outliers", "paint outliers into ID boxes with the diffusion model (issue 8)", {}},
+      {"vanilla", "detector on ID data only; OOD score = energy",
+       [](PipelineContext& c) { train_stage(c, "vanilla"); }},
+      {"dreambox", "detector with the Dream-Box OOD head, trained with the outlier set",
+       [](PipelineContext& c) { train_stage(c, "dreambox"); }},
+      {"vos", "VOS baseline: virtual outliers from class-conditional Gaussians", {}},
+      {"eval", "evaluate every trained detector; results.md / results.json", eval_stage},
+  };
+  return table;
+}
+
+void check_stage_names(const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    const auto& table = pipeline_stages();
+    const auto it =
+        std::find_if(table.begin(), table.end(), [&](const Stage& s) { return s.name == name; });
+    if (it == table.end()) {
+      std::string known;
+      for (const auto& s : table) known += (known.empty() ? "" : ", ") + s.name;
+      throw std::invalid_argument("--stages: unknown stage '" + name + "' (stages: " + known + ")");
+    }
+    if (!it->run)
+      throw std::invalid_argument("--stages: stage '" + name + "' (" + it->what +
+                                  ") is not built yet");
+  }
+}
+
+std::vector<std::string> default_stages() {
+  std::vector<std::string> names;
+  for (const auto& s : pipeline_stages())
+    if (s.run) names.push_back(s.name);
+  return names;
+}
+
+int run_pipeline(const Options& o) {
+  if (o.resume && (o.run_dir.empty() || !fs::exists(o.run_dir)))
+    throw std::invalid_argument("--resume: needs --run-dir naming an earlier run's folder" +
+                                (o.run_dir.empty() ? std::string() : ", got '" + o.run_dir + "'"));
+  const std::vector<std::string> selected = o.stages.empty() ? default_stages() : o.stages;
+  check_stage_names(selected);
+  PipelineContext ctx{o, o.run_dir.empty() ? default_run_dir(o.preset) : o.run_dir,
+                      load_data_sets(o), std::nullopt, ""};
+  {
+    RunDirectory run(ctx.run_root);
+    run.write_json("config.json", options_to_json(o));
+  }
+  std::printf("run folder: %s  (train %zu images, test %zu)\n", ctx.run_root.c_str(),
+              ctx.data.train.images.size(), ctx.data.test.images.size());
+  for (const auto& stage : pipeline_stages()) {
+    if (std::find(selected.begin(), selected.end(), stage.name) == selected.end()) continue;
+    std::printf("\n== stage %s: %s\n", stage.name.c_str(), stage.what.c_str());
+    stage.run(ctx);
+  }
+  return 0;
+}
+
+}  // namespace train
