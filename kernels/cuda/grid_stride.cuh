@@ -1,10 +1,12 @@
-// One-thread-per-element launches: the block count for `count` elements (capped; kernels loop
-// with a grid stride beyond it) and the grid-stride loop bounds every such kernel uses.
+// One-thread-per-element launches: launch_elements (the block count for `count` elements, capped;
+// kernels loop with a grid stride beyond it) and the grid-stride loop bounds those kernels use.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <source_location>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/runtime.cuh"
 
 namespace kernels::cuda {
@@ -24,5 +26,23 @@ __device__ __forceinline__ std::int64_t first_element() {
 __device__ __forceinline__ std::int64_t element_stride() {
   return static_cast<std::int64_t>(blockDim.x) * gridDim.x;
 }
+
+// launch_elements(count, stream, kernel, args...): kernel(args...) over element_blocks(count)
+// blocks of kElementThreads; nothing for count <= 0. Errors name the caller's file:line.
+template <typename Kernel, typename... Args>
+struct launch_elements {
+  launch_elements(std::int64_t count,
+                  cudaStream_t stream,
+                  Kernel kernel,
+                  Args... args,
+                  std::source_location site = std::source_location::current()) {
+    if (count <= 0) return;
+    launch<Kernel, Args&...>(kernel, element_blocks(count), dim3(kElementThreads), 0, stream,
+                             args..., site);
+  }
+};
+
+template <typename Kernel, typename... Args>
+launch_elements(std::int64_t, cudaStream_t, Kernel, Args...) -> launch_elements<Kernel, Args...>;
 
 }  // namespace kernels::cuda

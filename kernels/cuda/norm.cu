@@ -171,10 +171,8 @@ void channel_affine_f32(const float* x,
                         std::int64_t inner,
                         float* out,
                         cudaStream_t stream) {
-  const std::int64_t total = outer * channels * inner;
-  if (total <= 0) return;
-  launch(channel_affine_kernel, element_blocks(total), dim3(kElementThreads), 0, stream, x, scale,
-         shift, outer, channels, inner, out);
+  launch_elements(outer * channels * inner, stream, channel_affine_kernel, x, scale, shift, outer,
+                  channels, inner, out);
 }
 
 void channel_affine_backward_f32(const float* grad_out,
@@ -200,9 +198,8 @@ void frozen_batch_norm_coefficients_f32(const float* running_mean,
                                         float* scale,
                                         float* shift,
                                         cudaStream_t stream) {
-  if (channels <= 0) return;
-  launch(frozen_coefficients_kernel, element_blocks(channels), dim3(kElementThreads), 0, stream,
-         running_mean, running_var, weight, bias, eps, channels, scale, shift);
+  launch_elements(channels, stream, frozen_coefficients_kernel, running_mean, running_var, weight,
+                  bias, eps, channels, scale, shift);
 }
 
 void batch_norm_update_stats_f32(const float* mean,
@@ -221,8 +218,8 @@ void batch_norm_update_stats_f32(const float* mean,
         std::to_string(count));
   const float unbias =
       static_cast<float>(static_cast<double>(count) / static_cast<double>(count - 1));
-  launch(update_stats_kernel, element_blocks(channels), dim3(kElementThreads), 0, stream, mean,
-         rstd, eps, momentum, unbias, channels, running_mean, running_var);
+  launch_elements(channels, stream, update_stats_kernel, mean, rstd, eps, momentum, unbias,
+                  channels, running_mean, running_var);
 }
 
 }  // namespace kernels::cuda

@@ -4,7 +4,6 @@
 #include <cstdint>
 
 #include "kernels/cuda/grid_stride.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/pool.h"
 
 namespace kernels::cuda {
@@ -190,12 +189,6 @@ __global__ void average_backward_kernel(const float* grad_out,
   }
 }
 
-template <typename Kernel, typename... Args>
-void launch_over(std::int64_t count, cudaStream_t stream, Kernel kernel, Args... args) {
-  if (count <= 0) return;
-  launch(kernel, element_blocks(count), dim3(kElementThreads), 0, stream, args...);
-}
-
 std::int64_t outputs(const Pool2dGeometry& g) {
   return g.planes * g.out_h * g.out_w;
 }
@@ -210,7 +203,7 @@ void max_pool2d_forward_f32(const float* x,
                             float* out,
                             std::int64_t* indices,
                             cudaStream_t stream) {
-  launch_over(outputs(g), stream, max_pool_forward_kernel, x, g, out, indices);
+  launch_elements(outputs(g), stream, max_pool_forward_kernel, x, g, out, indices);
 }
 
 void max_pool2d_backward_f32(const float* grad_out,
@@ -218,7 +211,7 @@ void max_pool2d_backward_f32(const float* grad_out,
                              const Pool2dGeometry& g,
                              float* grad_x,
                              cudaStream_t stream) {
-  launch_over(inputs(g), stream, max_pool_backward_kernel, grad_out, indices, g, grad_x);
+  launch_elements(inputs(g), stream, max_pool_backward_kernel, grad_out, indices, g, grad_x);
 }
 
 void avg_pool2d_forward_f32(const float* x,
@@ -226,8 +219,8 @@ void avg_pool2d_forward_f32(const float* x,
                             bool count_include_pad,
                             float* out,
                             cudaStream_t stream) {
-  launch_over(outputs(g), stream, average_forward_kernel<AverageWindow>, x, g,
-              AverageWindow{count_include_pad}, out);
+  launch_elements(outputs(g), stream, average_forward_kernel<AverageWindow>, x, g,
+                  AverageWindow{count_include_pad}, out);
 }
 
 void avg_pool2d_backward_f32(const float* grad_out,
@@ -235,24 +228,24 @@ void avg_pool2d_backward_f32(const float* grad_out,
                              bool count_include_pad,
                              float* grad_x,
                              cudaStream_t stream) {
-  launch_over(inputs(g), stream, average_backward_kernel<AverageWindow>, grad_out, g,
-              AverageWindow{count_include_pad}, grad_x);
+  launch_elements(inputs(g), stream, average_backward_kernel<AverageWindow>, grad_out, g,
+                  AverageWindow{count_include_pad}, grad_x);
 }
 
 void adaptive_avg_pool2d_forward_f32(const float* x,
                                      const Pool2dGeometry& g,
                                      float* out,
                                      cudaStream_t stream) {
-  launch_over(outputs(g), stream, average_forward_kernel<AdaptiveWindow>, x, g, AdaptiveWindow{},
-              out);
+  launch_elements(outputs(g), stream, average_forward_kernel<AdaptiveWindow>, x, g,
+                  AdaptiveWindow{}, out);
 }
 
 void adaptive_avg_pool2d_backward_f32(const float* grad_out,
                                       const Pool2dGeometry& g,
                                       float* grad_x,
                                       cudaStream_t stream) {
-  launch_over(inputs(g), stream, average_backward_kernel<AdaptiveWindow>, grad_out, g,
-              AdaptiveWindow{}, grad_x);
+  launch_elements(inputs(g), stream, average_backward_kernel<AdaptiveWindow>, grad_out, g,
+                  AdaptiveWindow{}, grad_x);
 }
 
 }  // namespace kernels::cuda

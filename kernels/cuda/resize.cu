@@ -4,7 +4,6 @@
 #include <cstdint>
 
 #include "kernels/cuda/grid_stride.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/resize.h"
 
 namespace kernels::cuda {
@@ -150,9 +149,7 @@ void launch_resize(Kernel kernel,
                    Axis cols,
                    float* out,
                    cudaStream_t stream) {
-  if (elements <= 0) return;
-  launch(kernel, element_blocks(elements), dim3(kElementThreads), 0, stream, in, g.planes, rows,
-         cols, out);
+  launch_elements(elements, stream, kernel, in, g.planes, rows, cols, out);
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <cstdint>
 
 #include "kernels/cuda/grid_stride.cuh"
-#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/roi_align.h"
 
 namespace kernels::cuda {
@@ -158,9 +157,8 @@ void roi_align_forward_f32(const float* x,
                            float* out,
                            cudaStream_t stream) {
   const std::int64_t total = boxes * channels * p.pooled_height * p.pooled_width;
-  if (total <= 0) return;
-  launch(roi_align_forward_kernel, element_blocks(total), dim3(kElementThreads), 0, stream, x,
-         channels, height, width, rois, boxes, p, static_cast<float>(p.spatial_scale), out);
+  launch_elements(total, stream, roi_align_forward_kernel, x, channels, height, width, rois, boxes,
+                  p, static_cast<float>(p.spatial_scale), out);
 }
 
 void roi_align_backward_f32(const float* grad_out,
@@ -173,10 +171,8 @@ void roi_align_backward_f32(const float* grad_out,
                             float* grad_x,
                             cudaStream_t stream) {
   const std::int64_t total = boxes * channels * p.pooled_height * p.pooled_width;
-  if (total <= 0) return;
-  launch(roi_align_backward_kernel, element_blocks(total), dim3(kElementThreads), 0, stream,
-         grad_out, rois, boxes, p, static_cast<float>(p.spatial_scale), channels, height, width,
-         grad_x);
+  launch_elements(total, stream, roi_align_backward_kernel, grad_out, rois, boxes, p,
+                  static_cast<float>(p.spatial_scale), channels, height, width, grad_x);
 }
 
 }  // namespace kernels::cuda
