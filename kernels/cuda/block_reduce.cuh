@@ -14,6 +14,12 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
+// Sum over a full warp, broadcast to every lane (butterfly exchange).
+__device__ __forceinline__ float warp_sum_all(float v) {
+  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullWarpMask, v, offset);
+  return v;
+}
+
 // Maximum over a full warp, broadcast to every lane (butterfly exchange).
 __device__ __forceinline__ float warp_max_all(float v) {
   for (int offset = 16; offset > 0; offset /= 2)
