@@ -176,6 +176,18 @@ const std::vector<Flag>& flags() {
            s += (s.empty() ? "" : ",") + x;
          return s;
        }},
+      {"outliers",
+       "outlier set of the dreambox stage: COCO JSON with \"ood\": 1 on outlier objects, "
+       "JSON[:IMAGE_DIR] (images next to the JSON by default)",
+       [](Options& o, const std::string& v) {
+         if (v.empty()) throw std::invalid_argument("--outliers: expected JSON[:IMAGE_DIR]");
+         o.outliers = v;
+       },
+       [](const Options& o) { return o.outliers; }},
+      integer("pasted-outliers",
+              "shapes: images in the pasted-shapes outlier set (used when no other outlier set "
+              "is given)",
+              &Options::pasted_outliers, 1, 100000),
       toggle("resume",
              "require --run-dir to hold an earlier run (stages always continue from their outputs)",
              &Options::resume, true),
@@ -288,6 +300,8 @@ nlohmann::json options_to_json(const Options& o) {
           {"ood_head", o.ood_head},
           {"ood_gt_mode", o.ood_gt_mode},
           {"ood_score_threshold", o.ood_score_threshold},
+          {"outliers", o.outliers},
+          {"pasted_outliers", o.pasted_outliers},
           {"stages", o.stages.empty() ? default_stages() : o.stages}};
 }
 

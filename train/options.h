@@ -39,6 +39,8 @@ struct Options {
   bool ood_head = true;
   std::string ood_gt_mode = "intended";  // or "faithful" (released code: gt proposals get ood = 0)
   std::vector<std::string> stages;       // pipeline stages to run (empty = every built stage)
+  std::string outliers;                  // "JSON[:IMAGE_DIR]": outlier set for the dreambox stage
+  int pasted_outliers = 120;             // shapes: images of the pasted-shapes outlier set
   bool resume = false;
   std::string weights;  // a checkpoint the detector trainings start from
 };

@@ -8,7 +8,11 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "data/coco.h"
+#include "data/error.h"
+#include "data/shapes/pasted_outliers.h"
 #include "train/detector_stage.h"
+#include "train/outlier_set.h"
 #include "train/results_table.h"
 #include "train/run_dir.h"
 
@@ -18,34 +22,51 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The Dream-Box detector's training set: the ID images followed by the outlier images (both
-// with paths that no longer depend on an image root).
-data::Dataset with_outliers(const data::Dataset& id, const data::Dataset& outliers) {
-  data::Dataset merged;
-  merged.categories = id.categories;
-  merged.has_ood_field = true;
-  for (const auto* set : {&id, &outliers})
-    for (const auto& image : set->images) {
-      data::ImageRecord record = image;
-      record.file_name = set->image_path(image);
-      merged.images.push_back(std::move(record));
-    }
-  return merged;
+// The outlier set of the dreambox stage: --outliers, else what the outliers stage produced, else
+// (shapes) the pasted-shapes set, generated once beside the data set.
+void resolve_outliers(PipelineContext& ctx) {
+  const Options& o = ctx.options;
+  if (!o.outliers.empty()) {
+    const OutlierSource source = parse_outlier_source(o.outliers);
+    ctx.outliers = load_outlier_set(source, ctx.data.train);
+    ctx.outliers_name = "outlier set " + source.json;
+    return;
+  }
+  if (ctx.outliers) return;
+  if (o.preset != "shapes")
+    throw std::runtime_error(
+        "dreambox: no outlier data set; pass --outliers JSON[:IMAGE_DIR] (COCO JSON whose "
+        "outlier objects have \"ood\": 1) or run the outliers stage");
+  const auto layout = data::shapes::pasted_outliers_layout(o.data_root);
+  bool cached = false;
+  if (fs::exists(layout.json)) {
+    data::Diagnostics diag;
+    cached = data::read_coco(layout.json, layout.image_dir, diag).images.size() ==
+             static_cast<std::size_t>(o.pasted_outliers);
+  }
+  if (!cached) {
+    std::printf("[dreambox] writing the pasted-shapes outlier set (%d images) to %s\n",
+                o.pasted_outliers, layout.json.c_str());
+    data::shapes::PastedOutliersConfig config;  // seed 0, like the cached data set itself
+    config.images = o.pasted_outliers;
+    data::shapes::generate_pasted_outliers(ctx.data.train, o.data_root, config);
+  }
+  ctx.outliers = load_outlier_set({layout.json, layout.image_dir}, ctx.data.train);
+  ctx.outliers_name =
+      "pasted-shapes outliers (novel kinds heart/ring/ell pasted into ID boxes; a stand-in for "
+      "diffusion outliers)";
 }
 
 void train_stage(PipelineContext& ctx, const std::string& name) {
   const DetectorVariant& variant = *find_detector_variant(name);
   if (!variant.uses_outliers) {
     train_detector_variant(ctx.options, variant, ctx.data.train, ctx.run_root);
-  } else if (ctx.outliers) {
-    std::printf("[%s] outlier set: %s (%zu images)\n", name.c_str(), ctx.outliers_name.c_str(),
+  } else {
+    resolve_outliers(ctx);
+    std::printf("[%s] outlier set: %s, %zu images\n", name.c_str(), ctx.outliers_name.c_str(),
                 ctx.outliers->images.size());
     train_detector_variant(ctx.options, variant, with_outliers(ctx.data.train, *ctx.outliers),
                            ctx.run_root);
-  } else {
-    std::printf("[%s] note: no outlier data set yet, so the OOD head learns from ID RoIs only\n",
-                name.c_str());
-    train_detector_variant(ctx.options, variant, ctx.data.train, ctx.run_root);
   }
 }
 

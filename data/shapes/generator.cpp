@@ -35,7 +35,7 @@ std::string numbered(const std::string& prefix, int n) {
 }
 
 std::int64_t first_category_id(Family f) {
-  return f == Family::id ? 1 : f == Family::near_ood ? 6 : 9;
+  return f == Family::id ? 1 : f == Family::near_ood ? 6 : f == Family::far_ood ? 9 : 12;
 }
 
 }  // namespace

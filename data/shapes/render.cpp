@@ -154,8 +154,9 @@ int coverage(const Placement& p, int x, int y, const Style& style, Rgb& colour) 
 RenderedImage render_image(Family family, std::uint64_t seed, const RenderOptions& opt) {
   Rng rng(seed);
   const auto kinds = kinds_of(family);
-  int w = static_cast<int>(rng.uniform_int(opt.min_side, opt.max_side));
-  int h = static_cast<int>(rng.uniform_int(opt.min_side, opt.max_side));
+  const bool fixed = opt.width > 0 && opt.height > 0;
+  int w = fixed ? opt.width : static_cast<int>(rng.uniform_int(opt.min_side, opt.max_side));
+  int h = fixed ? opt.height : static_cast<int>(rng.uniform_int(opt.min_side, opt.max_side));
   RenderedImage out;
   out.image = Image(w, h);
   paint_background(out.image, rng);
@@ -167,11 +168,11 @@ RenderedImage render_image(Family family, std::uint64_t seed, const RenderOption
     Placement p;
     int label = static_cast<int>(rng.uniform_int(0, static_cast<std::int64_t>(kinds.size()) - 1));
     p.kind = kinds[label].kind;
-    p.radius = rng.uniform(0.08, 0.28) * std::min(w, h);
+    p.radius = rng.uniform(opt.min_radius, opt.max_radius) * std::min(w, h);
     p.aspect = std::exp(rng.uniform(-0.5, 0.5));
     p.angle = rng.uniform(0, 2 * std::numbers::pi);
     // Most objects lie inside; one in four may hang over the border (truncated objects).
-    double lo = rng.bernoulli(0.25) ? -0.05 : 0.12;
+    double lo = rng.bernoulli(opt.truncated_share) ? -0.05 : opt.margin;
     p.cx = rng.uniform(lo, 1 - lo) * w;
     p.cy = rng.uniform(lo, 1 - lo) * h;
     for (auto& wb : p.wobble) wb = rng.uniform();

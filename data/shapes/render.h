@@ -14,8 +14,12 @@ namespace data::shapes {
 struct RenderOptions {
   int min_side = 160;  // image width and height are drawn from [min_side, max_side]
   int max_side = 256;
+  int width = 0, height = 0;  // when both > 0: this size instead of drawing one
   int min_objects = 1;
   int max_objects = 4;
+  double min_radius = 0.08, max_radius = 0.28;  // shape radius as a share of the shorter side
+  double margin = 0.12;           // centres lie in [margin, 1 - margin] of the width/height,
+  double truncated_share = 0.25;  // or, for this share of objects, in [-0.05, 1.05]
 };
 
 struct RenderedObject {

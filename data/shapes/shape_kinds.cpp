@@ -41,6 +41,11 @@ const std::vector<Pt>& hexagon_polygon() {
   static const auto p = regular(6, 0.95, 0, 0);
   return p;
 }
+const std::vector<Pt>& ell_polygon() {
+  static const std::vector<Pt> p = {{-0.8, -0.95}, {-0.3, -0.95}, {-0.3, 0.45},
+                                    {0.8, 0.45},   {0.8, 0.95},   {-0.8, 0.95}};
+  return p;
+}
 const std::vector<Pt>& arrow_polygon() {
   static const std::vector<Pt> p = {{-0.95, -0.25}, {0.2, -0.25}, {0.2, -0.65}, {0.95, 0},
                                     {0.2, 0.65},    {0.2, 0.25},  {-0.95, 0.25}};
@@ -60,7 +65,10 @@ const std::vector<KindInfo>& all_kinds() {
                                               {Kind::arrow, "arrow", Family::near_ood},
                                               {Kind::blob, "blob", Family::far_ood},
                                               {Kind::spiral, "spiral", Family::far_ood},
-                                              {Kind::zigzag, "zigzag", Family::far_ood}};
+                                              {Kind::zigzag, "zigzag", Family::far_ood},
+                                              {Kind::heart, "heart", Family::pasted},
+                                              {Kind::ring, "ring", Family::pasted},
+                                              {Kind::ell, "ell", Family::pasted}};
   return kinds;
 }
 
@@ -131,6 +139,15 @@ bool contains(const Placement& p, double x, double y, double& u, double& v) {
       double tri = 4 * std::abs(t - std::floor(t + 0.5)) - 1;  // triangle wave in [-1, 1]
       return std::abs(u) <= 0.95 && std::abs(v - 0.6 * tri) <= 0.25;
     }
+    case Kind::heart: {                      // two lobes on top of a downward point
+      const double x = std::abs(u), y = -v;  // y up
+      return (x - 0.42) * (x - 0.42) + (y - 0.35) * (y - 0.35) <= 0.42 * 0.42 ||
+             (y <= 0.4 && y >= -0.95 && x <= 0.84 * (y + 0.95) / 1.35);
+    }
+    case Kind::ring:
+      return r2 <= 0.95 * 0.95 && r2 >= 0.55 * 0.55;
+    case Kind::ell:
+      return in_polygon(ell_polygon(), u, v);
   }
   return false;
 }

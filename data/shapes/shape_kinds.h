@@ -8,7 +8,8 @@
 
 namespace data::shapes {
 
-enum class Family { id, near_ood, far_ood };
+// pasted: novel kinds for the pasted-shapes outlier training set (never evaluated as OOD).
+enum class Family { id, near_ood, far_ood, pasted };
 
 enum class Kind {
   circle,
@@ -21,7 +22,10 @@ enum class Kind {
   arrow,
   blob,
   spiral,
-  zigzag
+  zigzag,
+  heart,
+  ring,
+  ell
 };
 
 struct KindInfo {
@@ -31,7 +35,8 @@ struct KindInfo {
 };
 
 // All kinds in class order: ID first (circle, square, triangle, star, cross), then near-OOD
-// (hexagon, crescent, arrow), then far-OOD (blob, spiral, zigzag).
+// (hexagon, crescent, arrow), far-OOD (blob, spiral, zigzag) and pasted outliers (heart, ring,
+// ell).
 const std::vector<KindInfo>& all_kinds();
 std::vector<KindInfo> kinds_of(Family family);
 std::vector<std::string> class_names(Family family);

@@ -51,10 +51,11 @@ TEST(Shapes, ClassFamiliesAreDisjoint) {
   EXPECT_EQ(class_names(Family::near_ood),
             (std::vector<std::string>{"hexagon", "crescent", "arrow"}));
   EXPECT_EQ(class_names(Family::far_ood), (std::vector<std::string>{"blob", "spiral", "zigzag"}));
+  EXPECT_EQ(class_names(Family::pasted), (std::vector<std::string>{"heart", "ring", "ell"}));
   std::set<std::int64_t> ids;
-  for (Family f : {Family::id, Family::near_ood, Family::far_ood})
+  for (Family f : {Family::id, Family::near_ood, Family::far_ood, Family::pasted})
     for (const auto& c : shape_categories(f)) EXPECT_TRUE(ids.insert(c.id).second) << c.name;
-  EXPECT_EQ(ids.size(), 11u);
+  EXPECT_EQ(ids.size(), 14u);
 }
 
 TEST(Shapes, RenderedBoxesBoundVisiblePixels) {

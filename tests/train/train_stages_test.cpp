@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "data/coco.h"
 #include "data/shapes/generator.h"
@@ -145,12 +146,16 @@ TEST_F(TrainLoop, ResumeReproducesTheUninterruptedRun) {
 TEST_F(TrainLoop, PipelineTrainsEvaluatesAndReusesItsOutputs) {
   auto o = options("pipeline");
   o.max_steps = 2;
+  o.pasted_outliers = 3;
   o.stages = {"vanilla", "dreambox", "eval"};
   ASSERT_EQ(train::run_pipeline(o), 0);
   for (const char* file : {"config.json", "results.md", "results.json", "vanilla/config.json",
                            "vanilla/checkpoint_last.safetensors", "vanilla/summary.json",
                            "vanilla/detections_test.json", "dreambox/detections_ood_far.json"})
     EXPECT_TRUE(fs::exists(o.run_dir + "/" + file)) << file;
+  // The Dream-Box detector trained on the 6 ID images plus the 3 pasted-shapes outlier images.
+  std::ifstream config(o.run_dir + "/dreambox/config.json");
+  EXPECT_EQ(nlohmann::json::parse(config)["train_images"], 9);
   const auto checkpoint = fs::last_write_time(o.run_dir + "/vanilla/checkpoint_last.safetensors");
   const auto summary = fs::last_write_time(o.run_dir + "/dreambox/summary.json");
   ASSERT_EQ(train::run_pipeline(o), 0);  // everything is there: nothing is redone
