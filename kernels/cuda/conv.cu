@@ -109,7 +109,8 @@ struct BackwardDataProblem {
 
 // Backward weight, per group z: grad_weight[z og + o, k] = sum over r = (n, q) of
 // grad_out[n, z og + o, q] * x_col[k, r], k = (c, ki, kj): the reduction runs over every output
-// pixel of every image.
+// pixel of every image, so it is split across blocks when the output alone gives few blocks;
+// the splits add their partial sums into the zero-filled grad_weight.
 struct BackwardWeightProblem {
   ConvSizes s;
   const float* grad_out;  // [N, O, out_h, out_w]
@@ -136,7 +137,7 @@ struct BackwardWeightProblem {
     return col.channel[(n * s.channels * s.height + ih) * s.width + iw];
   }
   __device__ void store(int z, std::int64_t o, std::int64_t k, float v) const {
-    grad_weight[(z * s.og + o) * s.cg * s.taps + k] = v;
+    atomicAdd(grad_weight + (z * s.og + o) * s.cg * s.taps + k, v);
   }
 };
 
@@ -153,6 +154,9 @@ __global__ void bias_grad_kernel(const float* grad_out,
   const float total = block_sum(partial);
   if (threadIdx.x == 0) grad_bias[o] = total;
 }
+
+// The backward-weight grid aims at this many blocks (two waves of a 132-SM GPU).
+constexpr std::int64_t kTargetBlocks = 256, kMinSplitDepth = 512;
 
 }  // namespace
 
@@ -185,9 +189,20 @@ void conv2d_backward_weight_f32(const float* grad_out,
                                 float* grad_weight,
                                 cudaStream_t stream) {
   const ConvSizes s(g);
-  implicit_gemm::run(BackwardWeightProblem{s, grad_out, x, grad_weight}, g.groups, s.og,
-                     s.cg * s.taps, g.batch * g.out_h * g.out_w, stream,
-                     "kernels::cuda::conv2d_backward_weight_f32");
+  const std::int64_t k = s.cg * s.taps, reduction = g.batch * g.out_h * g.out_w;
+  if (g.out_channels <= 0 || k <= 0) return;
+  CUDA_CHECK(cudaMemsetAsync(grad_weight, 0,
+                             static_cast<std::size_t>(g.out_channels * k) * sizeof(float), stream));
+  // Split the reduction until the grid has about kTargetBlocks blocks, each split at least
+  // kMinSplitDepth deep.
+  const std::int64_t blocks = g.groups *
+                              ((s.og + implicit_gemm::kTileM - 1) / implicit_gemm::kTileM) *
+                              ((k + implicit_gemm::kTileN - 1) / implicit_gemm::kTileN);
+  const std::int64_t splits = std::clamp<std::int64_t>(
+      std::min((kTargetBlocks + blocks - 1) / blocks, reduction / kMinSplitDepth), 1,
+      std::max<std::int64_t>(65535 / g.groups, 1));
+  implicit_gemm::run(BackwardWeightProblem{s, grad_out, x, grad_weight}, g.groups, s.og, k,
+                     reduction, stream, "kernels::cuda::conv2d_backward_weight_f32", splits);
 }
 
 void conv2d_backward_bias_f32(const float* grad_out,

@@ -11,7 +11,8 @@ using kernels::cpu::Conv2dGeometry;
 
 // All pointers are device pointers to contiguous f32 arrays; the geometry is the CPU oracle's
 // (kernels/cpu/conv.h), already validated by the caller. Everything is asynchronous on `stream`
-// and deterministic (no atomics). An empty batch or channel count launches nothing.
+// and deterministic except a split backward-weight reduction (below). With an empty batch there is
+// nothing to write to out and grad_x; grad_weight and grad_bias become zeros.
 
 // out [N, O, out_h, out_w] = conv(x [N, C, H, W], weight [O, C / groups, kh, kw]) + bias [O];
 // bias may be null.
@@ -31,7 +32,8 @@ void conv2d_backward_data_f32(const float* grad_out,
                               cudaStream_t stream);
 
 // grad_weight [O, C / groups, kh, kw] = sum over images and output pixels of grad_out times the
-// receptive field of x (overwritten, not accumulated).
+// receptive field of x (overwritten, not accumulated). Long reductions are split across blocks
+// that atomicAdd their partial sums: then the last bits depend on the order of the additions.
 void conv2d_backward_weight_f32(const float* grad_out,
                                 const float* x,
                                 const Conv2dGeometry& g,

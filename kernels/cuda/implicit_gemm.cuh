@@ -2,6 +2,7 @@
 // kernels describe A, B and the output store by index arithmetic (implicit GEMM, no im2col buffer).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -19,21 +20,29 @@ constexpr int kThreads = kThreadsX * kThreadsY;
 static_assert(kThreads % kTileN == 0 && kThreads % kTileK == 0,
               "tile loads assume fixed columns per thread");
 
-// Problem: for each z < gridDim.z (a group), C[m, n] = A[m, k] @ B[k, n] where
+// Problem: for each group z, C[m, n] = A[m, k] @ B[k, n] where
 //   float a(z, i, p)              A's element (i < m, p < k)
 //   Column column(z, j)           what B's column j needs, computed once per thread (j < n)
 //   float b(column, p)            B's element (p < k) in that column
 //   void store(z, i, j, value)    writes C's element (i < m, j < n)
-// Out-of-range elements are never asked for. The reduction order is fixed: results are
-// deterministic.
+// Out-of-range elements are never asked for. blockIdx.z = z * splits + s: with splits > 1 the
+// reduction is cut into `splits` chunks of `chunk` (a multiple of kTileK) and each chunk's
+// partial product is stored separately (store must then accumulate). With one split the
+// reduction order is fixed and results are deterministic.
 template <typename Problem>
-__global__ void __launch_bounds__(kThreads)
-    kernel(Problem problem, std::int64_t m, std::int64_t n, std::int64_t k) {
+__global__ void __launch_bounds__(kThreads) kernel(Problem problem,
+                                                   std::int64_t m,
+                                                   std::int64_t n,
+                                                   std::int64_t k,
+                                                   int splits,
+                                                   std::int64_t chunk) {
   __shared__ float a_tile[kTileK][kTileM + 1];  // [p][i]; +1 spreads the column writes over banks
   __shared__ float b_tile[kTileK][kTileN];      // [p][j]
   const int tx = static_cast<int>(threadIdx.x), ty = static_cast<int>(threadIdx.y);
   const int tid = ty * kThreadsX + tx;
-  const int z = static_cast<int>(blockIdx.z);
+  const int z = static_cast<int>(blockIdx.z) / splits;
+  const std::int64_t k_begin = (static_cast<std::int64_t>(blockIdx.z) % splits) * chunk;
+  const std::int64_t k_end = min(k, k_begin + chunk);
   const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.y) * kTileM;
   const std::int64_t col0 = static_cast<std::int64_t>(blockIdx.x) * kTileN;
 
@@ -44,12 +53,12 @@ __global__ void __launch_bounds__(kThreads)
   const auto column = problem.column(z, column_valid ? col0 + b_j : 0);
 
   float acc[kPerThreadM][kPerThreadN] = {};
-  for (std::int64_t k0 = 0; k0 < k; k0 += kTileK) {
+  for (std::int64_t k0 = k_begin; k0 < k_end; k0 += kTileK) {
     const std::int64_t ap = k0 + a_p;
     for (int i = a_i0; i < kTileM; i += kThreads / kTileK)
-      a_tile[a_p][i] = (row0 + i < m && ap < k) ? problem.a(z, row0 + i, ap) : 0.0f;
+      a_tile[a_p][i] = (row0 + i < m && ap < k_end) ? problem.a(z, row0 + i, ap) : 0.0f;
     for (int p = b_p0; p < kTileK; p += kThreads / kTileN)
-      b_tile[p][b_j] = (column_valid && k0 + p < k) ? problem.b(column, k0 + p) : 0.0f;
+      b_tile[p][b_j] = (column_valid && k0 + p < k_end) ? problem.b(column, k0 + p) : 0.0f;
     __syncthreads();
     for (int p = 0; p < kTileK; ++p) {
       float a_frag[kPerThreadM], b_frag[kPerThreadN];
@@ -71,7 +80,8 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// Launches `kernel<Problem>` over `groups` independent [m, n] products with reduction depth k.
+// Launches `kernel<Problem>` over `groups` independent [m, n] products with reduction depth k,
+// the reduction cut into `splits` chunks (clamped so that every chunk is non-empty).
 template <typename Problem>
 void run(const Problem& problem,
          std::int64_t groups,
@@ -79,18 +89,23 @@ void run(const Problem& problem,
          std::int64_t n,
          std::int64_t k,
          cudaStream_t stream,
-         const char* who) {
+         const char* who,
+         std::int64_t splits = 1) {
   if (groups <= 0 || m <= 0 || n <= 0) return;
+  const std::int64_t steps = (k + kTileK - 1) / kTileK;  // reduction tiles
+  splits = std::clamp<std::int64_t>(splits, 1, std::max<std::int64_t>(steps, 1));
+  const std::int64_t chunk = std::max<std::int64_t>((steps + splits - 1) / splits, 1) * kTileK;
+  splits = std::max<std::int64_t>((k + chunk - 1) / chunk, 1);  // no empty chunk
   const std::int64_t tiles_m = (m + kTileM - 1) / kTileM, tiles_n = (n + kTileN - 1) / kTileN;
-  if (groups > 65535 || tiles_m > 65535 || tiles_n > 2147483647)
+  if (groups * splits > 65535 || tiles_m > 65535 || tiles_n > 2147483647)
     throw std::invalid_argument(
-        std::string(who) + ": groups=" + std::to_string(groups) + " m=" + std::to_string(m) +
-        " n=" + std::to_string(n) +
-        " exceed the grid (groups <= 65535, m <= 65535*64, n <= (2^31-1)*64)");
+        std::string(who) + ": groups=" + std::to_string(groups) + " (x " + std::to_string(splits) +
+        " splits) m=" + std::to_string(m) + " n=" + std::to_string(n) +
+        " exceed the grid (groups * splits <= 65535, m <= 65535*64, n <= (2^31-1)*64)");
   launch(kernel<Problem>,
          dim3(static_cast<unsigned>(tiles_n), static_cast<unsigned>(tiles_m),
-              static_cast<unsigned>(groups)),
-         dim3(kThreadsX, kThreadsY), 0, stream, problem, m, n, k);
+              static_cast<unsigned>(groups * splits)),
+         dim3(kThreadsX, kThreadsY), 0, stream, problem, m, n, k, static_cast<int>(splits), chunk);
 }
 
 }  // namespace kernels::cuda::implicit_gemm
