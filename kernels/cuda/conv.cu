@@ -2,6 +2,8 @@
 // (implicit_gemm.cuh) each, with operands read from x / weight / grad_out by index arithmetic.
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/conv.h"
@@ -11,31 +13,35 @@
 namespace kernels::cuda {
 namespace {
 
+// Index math is 32-bit (64-bit division is several times slower on a GPU): the launchers check
+// that every tensor and GEMM dimension has fewer than 2^31 elements.
+using Index = int;
+
 // Sizes every problem needs, copied into the kernel's parameters.
 struct ConvSizes {
-  std::int64_t channels, height, width, out_channels, out_h, out_w;
-  std::int64_t cg, og;        // channels per group: input, output
-  std::int64_t kh, kw, taps;  // kernel size, taps = kh * kw
-  std::int64_t sh, sw, ph, pw, dh, dw;
+  Index channels, height, width, out_channels, out_h, out_w;
+  Index cg, og;        // channels per group: input, output
+  Index kh, kw, taps;  // kernel size, taps = kh * kw
+  Index sh, sw, ph, pw, dh, dw;
   explicit ConvSizes(const Conv2dGeometry& g)
-      : channels(g.in_channels),
-        height(g.height),
-        width(g.width),
-        out_channels(g.out_channels),
-        out_h(g.out_h),
-        out_w(g.out_w),
-        cg(g.in_channels / g.groups),
-        og(g.out_channels / g.groups),
-        kh(g.kernel_h),
-        kw(g.kernel_w),
-        taps(g.kernel_h * g.kernel_w),
-        sh(g.stride_h),
-        sw(g.stride_w),
-        ph(g.pad_h),
-        pw(g.pad_w),
-        dh(g.dilation_h),
-        dw(g.dilation_w) {}
-  __device__ std::int64_t out_plane() const { return out_h * out_w; }
+      : channels(static_cast<Index>(g.in_channels)),
+        height(static_cast<Index>(g.height)),
+        width(static_cast<Index>(g.width)),
+        out_channels(static_cast<Index>(g.out_channels)),
+        out_h(static_cast<Index>(g.out_h)),
+        out_w(static_cast<Index>(g.out_w)),
+        cg(static_cast<Index>(g.in_channels / g.groups)),
+        og(static_cast<Index>(g.out_channels / g.groups)),
+        kh(static_cast<Index>(g.kernel_h)),
+        kw(static_cast<Index>(g.kernel_w)),
+        taps(static_cast<Index>(g.kernel_h * g.kernel_w)),
+        sh(static_cast<Index>(g.stride_h)),
+        sw(static_cast<Index>(g.stride_w)),
+        ph(static_cast<Index>(g.pad_h)),
+        pw(static_cast<Index>(g.pad_w)),
+        dh(static_cast<Index>(g.dilation_h)),
+        dw(static_cast<Index>(g.dilation_w)) {}
+  __device__ Index out_plane() const { return out_h * out_w; }
 };
 
 // Forward, per group z: out[n, z og + i, q] = sum_p weight[z og + i, p] * x_col[p, (n, q)], with
@@ -49,24 +55,24 @@ struct ForwardProblem {
 
   struct Column {
     const float* image;  // x of this image and group: [cg, H, W]
-    std::int64_t ih0, iw0;
+    Index ih0, iw0;
   };
-  __device__ float a(int z, std::int64_t i, std::int64_t p) const {
+  __device__ float a(int z, Index i, Index p) const {
     return weight[(z * s.og + i) * s.cg * s.taps + p];
   }
-  __device__ Column column(int z, std::int64_t j) const {
-    const std::int64_t n = j / s.out_plane(), q = j % s.out_plane();
+  __device__ Column column(int z, Index j) const {
+    const Index n = j / s.out_plane(), q = j % s.out_plane();
     return {x + (n * s.channels + z * s.cg) * s.height * s.width, (q / s.out_w) * s.sh - s.ph,
             (q % s.out_w) * s.sw - s.pw};
   }
-  __device__ float b(const Column& col, std::int64_t p) const {
-    const std::int64_t c = p / s.taps, tap = p % s.taps;
-    const std::int64_t ih = col.ih0 + (tap / s.kw) * s.dh, iw = col.iw0 + (tap % s.kw) * s.dw;
+  __device__ float b(const Column& col, Index p) const {
+    const Index c = p / s.taps, tap = p % s.taps;
+    const Index ih = col.ih0 + (tap / s.kw) * s.dh, iw = col.iw0 + (tap % s.kw) * s.dw;
     if (ih < 0 || ih >= s.height || iw < 0 || iw >= s.width) return 0.0f;
     return col.image[(c * s.height + ih) * s.width + iw];
   }
-  __device__ void store(int z, std::int64_t i, std::int64_t j, float v) const {
-    const std::int64_t n = j / s.out_plane(), q = j % s.out_plane(), o = z * s.og + i;
+  __device__ void store(int z, Index i, Index j, float v) const {
+    const Index n = j / s.out_plane(), q = j % s.out_plane(), o = z * s.og + i;
     out[(n * s.out_channels + o) * s.out_plane() + q] = bias != nullptr ? v + bias[o] : v;
   }
 };
@@ -82,27 +88,27 @@ struct BackwardDataProblem {
 
   struct Column {
     const float* image;  // grad_out of this image and group: [og, out_h, out_w]
-    std::int64_t h, w;   // ih + ph, iw + pw
+    Index h, w;          // ih + ph, iw + pw
   };
-  __device__ float a(int z, std::int64_t c, std::int64_t p) const {
-    const std::int64_t o = p / s.taps, tap = p % s.taps;
+  __device__ float a(int z, Index c, Index p) const {
+    const Index o = p / s.taps, tap = p % s.taps;
     return weight[((z * s.og + o) * s.cg + c) * s.taps + tap];
   }
-  __device__ Column column(int z, std::int64_t j) const {
-    const std::int64_t plane = s.height * s.width, n = j / plane, q = j % plane;
+  __device__ Column column(int z, Index j) const {
+    const Index plane = s.height * s.width, n = j / plane, q = j % plane;
     return {grad_out + (n * s.out_channels + z * s.og) * s.out_plane(), q / s.width + s.ph,
             q % s.width + s.pw};
   }
-  __device__ float b(const Column& col, std::int64_t p) const {
-    const std::int64_t o = p / s.taps, tap = p % s.taps;
-    const std::int64_t h = col.h - (tap / s.kw) * s.dh, w = col.w - (tap % s.kw) * s.dw;
+  __device__ float b(const Column& col, Index p) const {
+    const Index o = p / s.taps, tap = p % s.taps;
+    const Index h = col.h - (tap / s.kw) * s.dh, w = col.w - (tap % s.kw) * s.dw;
     if (h < 0 || w < 0 || h % s.sh != 0 || w % s.sw != 0) return 0.0f;
-    const std::int64_t oh = h / s.sh, ow = w / s.sw;
+    const Index oh = h / s.sh, ow = w / s.sw;
     if (oh >= s.out_h || ow >= s.out_w) return 0.0f;
     return col.image[(o * s.out_h + oh) * s.out_w + ow];
   }
-  __device__ void store(int z, std::int64_t c, std::int64_t j, float v) const {
-    const std::int64_t plane = s.height * s.width, n = j / plane, q = j % plane;
+  __device__ void store(int z, Index c, Index j, float v) const {
+    const Index plane = s.height * s.width, n = j / plane, q = j % plane;
     grad_x[(n * s.channels + z * s.cg + c) * plane + q] = v;
   }
 };
@@ -119,24 +125,24 @@ struct BackwardWeightProblem {
 
   struct Column {
     const float* channel;  // x[0, z cg + c]
-    std::int64_t dh, dw;   // tap offsets ki dh - ph, kj dw - pw
+    Index dh, dw;          // tap offsets ki dh - ph, kj dw - pw
   };
-  __device__ float a(int z, std::int64_t o, std::int64_t r) const {
-    const std::int64_t n = r / s.out_plane(), q = r % s.out_plane();
+  __device__ float a(int z, Index o, Index r) const {
+    const Index n = r / s.out_plane(), q = r % s.out_plane();
     return grad_out[(n * s.out_channels + z * s.og + o) * s.out_plane() + q];
   }
-  __device__ Column column(int z, std::int64_t k) const {
-    const std::int64_t c = k / s.taps, tap = k % s.taps;
+  __device__ Column column(int z, Index k) const {
+    const Index c = k / s.taps, tap = k % s.taps;
     return {x + (z * s.cg + c) * s.height * s.width, (tap / s.kw) * s.dh - s.ph,
             (tap % s.kw) * s.dw - s.pw};
   }
-  __device__ float b(const Column& col, std::int64_t r) const {
-    const std::int64_t n = r / s.out_plane(), q = r % s.out_plane();
-    const std::int64_t ih = (q / s.out_w) * s.sh + col.dh, iw = (q % s.out_w) * s.sw + col.dw;
+  __device__ float b(const Column& col, Index r) const {
+    const Index n = r / s.out_plane(), q = r % s.out_plane();
+    const Index ih = (q / s.out_w) * s.sh + col.dh, iw = (q % s.out_w) * s.sw + col.dw;
     if (ih < 0 || ih >= s.height || iw < 0 || iw >= s.width) return 0.0f;
     return col.channel[(n * s.channels * s.height + ih) * s.width + iw];
   }
-  __device__ void store(int z, std::int64_t o, std::int64_t k, float v) const {
+  __device__ void store(int z, Index o, Index k, float v) const {
     atomicAdd(grad_weight + (z * s.og + o) * s.cg * s.taps + k, v);
   }
 };
@@ -155,6 +161,18 @@ __global__ void bias_grad_kernel(const float* grad_out,
   if (threadIdx.x == 0) grad_bias[o] = total;
 }
 
+// x, out and weight offsets are computed in Index (int) inside the problems.
+void check_index_range(const Conv2dGeometry& g, const char* who) {
+  const std::int64_t x = g.batch * g.in_channels * g.height * g.width,
+                     out = g.batch * g.out_channels * g.out_h * g.out_w,
+                     weight = g.out_channels * (g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  const std::int64_t largest = std::max({x, out, weight});
+  if (largest > 2147483647)
+    throw std::invalid_argument(
+        std::string(who) + ": a tensor of " + std::to_string(largest) +
+        " elements exceeds the kernel's 32-bit index math (2^31 - 1); split the batch");
+}
+
 // The backward-weight grid aims at this many blocks (two waves of a 132-SM GPU).
 constexpr std::int64_t kTargetBlocks = 256, kMinSplitDepth = 512;
 
@@ -166,6 +184,7 @@ void conv2d_forward_f32(const float* x,
                         const Conv2dGeometry& g,
                         float* out,
                         cudaStream_t stream) {
+  check_index_range(g, "kernels::cuda::conv2d_forward_f32");
   const ConvSizes s(g);
   implicit_gemm::run(ForwardProblem{s, x, weight, bias, out}, g.groups, s.og,
                      g.batch * g.out_h * g.out_w, s.cg * s.taps, stream,
@@ -177,6 +196,7 @@ void conv2d_backward_data_f32(const float* grad_out,
                               const Conv2dGeometry& g,
                               float* grad_x,
                               cudaStream_t stream) {
+  check_index_range(g, "kernels::cuda::conv2d_backward_data_f32");
   const ConvSizes s(g);
   implicit_gemm::run(BackwardDataProblem{s, grad_out, weight, grad_x}, g.groups, s.cg,
                      g.batch * g.height * g.width, s.og * s.taps, stream,
@@ -188,8 +208,9 @@ void conv2d_backward_weight_f32(const float* grad_out,
                                 const Conv2dGeometry& g,
                                 float* grad_weight,
                                 cudaStream_t stream) {
+  check_index_range(g, "kernels::cuda::conv2d_backward_weight_f32");
   const ConvSizes s(g);
-  const std::int64_t k = s.cg * s.taps, reduction = g.batch * g.out_h * g.out_w;
+  const std::int64_t k = std::int64_t{s.cg} * s.taps, reduction = g.batch * g.out_h * g.out_w;
   if (g.out_channels <= 0 || k <= 0) return;
   CUDA_CHECK(cudaMemsetAsync(grad_weight, 0,
                              static_cast<std::size_t>(g.out_channels * k) * sizeof(float), stream));

@@ -17,6 +17,7 @@ constexpr int kTileM = 64, kTileN = 64, kTileK = 16;
 constexpr int kThreadsX = 16, kThreadsY = 16;
 constexpr int kPerThreadM = kTileM / kThreadsY, kPerThreadN = kTileN / kThreadsX;
 constexpr int kThreads = kThreadsX * kThreadsY;
+constexpr std::int64_t kMaxIndex = std::int64_t{1} << 30;  // 32-bit index math, no overflow
 static_assert(kThreads % kTileN == 0 && kThreads % kTileK == 0,
               "tile loads assume fixed columns per thread");
 
@@ -30,21 +31,17 @@ static_assert(kThreads % kTileN == 0 && kThreads % kTileK == 0,
 // partial product is stored separately (store must then accumulate). With one split the
 // reduction order is fixed and results are deterministic.
 template <typename Problem>
-__global__ void __launch_bounds__(kThreads) kernel(Problem problem,
-                                                   std::int64_t m,
-                                                   std::int64_t n,
-                                                   std::int64_t k,
-                                                   int splits,
-                                                   std::int64_t chunk) {
+__global__ void __launch_bounds__(kThreads)
+    kernel(Problem problem, int m, int n, int k, int splits, int chunk) {
   __shared__ float a_tile[kTileK][kTileM + 1];  // [p][i]; +1 spreads the column writes over banks
   __shared__ float b_tile[kTileK][kTileN];      // [p][j]
   const int tx = static_cast<int>(threadIdx.x), ty = static_cast<int>(threadIdx.y);
   const int tid = ty * kThreadsX + tx;
   const int z = static_cast<int>(blockIdx.z) / splits;
-  const std::int64_t k_begin = (static_cast<std::int64_t>(blockIdx.z) % splits) * chunk;
-  const std::int64_t k_end = min(k, k_begin + chunk);
-  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.y) * kTileM;
-  const std::int64_t col0 = static_cast<std::int64_t>(blockIdx.x) * kTileN;
+  const int k_begin = (static_cast<int>(blockIdx.z) % splits) * chunk;
+  const int k_end = min(k, k_begin + chunk);
+  const int row0 = static_cast<int>(blockIdx.y) * kTileM;
+  const int col0 = static_cast<int>(blockIdx.x) * kTileN;
 
   // Each thread loads A elements at one reduction offset and B elements in one column.
   const int a_p = tid % kTileK, a_i0 = tid / kTileK;
@@ -53,8 +50,8 @@ __global__ void __launch_bounds__(kThreads) kernel(Problem problem,
   const auto column = problem.column(z, column_valid ? col0 + b_j : 0);
 
   float acc[kPerThreadM][kPerThreadN] = {};
-  for (std::int64_t k0 = k_begin; k0 < k_end; k0 += kTileK) {
-    const std::int64_t ap = k0 + a_p;
+  for (int k0 = k_begin; k0 < k_end; k0 += kTileK) {
+    const int ap = k0 + a_p;
     for (int i = a_i0; i < kTileM; i += kThreads / kTileK)
       a_tile[a_p][i] = (row0 + i < m && ap < k_end) ? problem.a(z, row0 + i, ap) : 0.0f;
     for (int p = b_p0; p < kTileK; p += kThreads / kTileN)
@@ -71,10 +68,10 @@ __global__ void __launch_bounds__(kThreads) kernel(Problem problem,
   }
 
   for (int i = 0; i < kPerThreadM; ++i) {
-    const std::int64_t gi = row0 + ty + kThreadsY * i;
+    const int gi = row0 + ty + kThreadsY * i;
     if (gi >= m) continue;
     for (int j = 0; j < kPerThreadN; ++j) {
-      const std::int64_t gj = col0 + tx + kThreadsX * j;
+      const int gj = col0 + tx + kThreadsX * j;
       if (gj < n) problem.store(z, gi, gj, acc[i][j]);
     }
   }
@@ -97,15 +94,16 @@ void run(const Problem& problem,
   const std::int64_t chunk = std::max<std::int64_t>((steps + splits - 1) / splits, 1) * kTileK;
   splits = std::max<std::int64_t>((k + chunk - 1) / chunk, 1);  // no empty chunk
   const std::int64_t tiles_m = (m + kTileM - 1) / kTileM, tiles_n = (n + kTileN - 1) / kTileN;
-  if (groups * splits > 65535 || tiles_m > 65535 || tiles_n > 2147483647)
+  if (groups * splits > 65535 || tiles_m > 65535 || m > kMaxIndex || n > kMaxIndex || k > kMaxIndex)
     throw std::invalid_argument(
         std::string(who) + ": groups=" + std::to_string(groups) + " (x " + std::to_string(splits) +
-        " splits) m=" + std::to_string(m) + " n=" + std::to_string(n) +
-        " exceed the grid (groups * splits <= 65535, m <= 65535*64, n <= (2^31-1)*64)");
+        " splits) m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k) +
+        " exceed the kernel's limits (groups * splits <= 65535, m <= 65535*64, m, n, k <= 2^30)");
   launch(kernel<Problem>,
          dim3(static_cast<unsigned>(tiles_n), static_cast<unsigned>(tiles_m),
               static_cast<unsigned>(groups * splits)),
-         dim3(kThreadsX, kThreadsY), 0, stream, problem, m, n, k, static_cast<int>(splits), chunk);
+         dim3(kThreadsX, kThreadsY), 0, stream, problem, static_cast<int>(m), static_cast<int>(n),
+         static_cast<int>(k), static_cast<int>(splits), static_cast<int>(chunk));
 }
 
 }  // namespace kernels::cuda::implicit_gemm

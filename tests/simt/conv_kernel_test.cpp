@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -142,6 +143,17 @@ TEST(CudaConvKernel, LongBackwardWeightReductionsSplitAcrossBlocks) {
 TEST(CudaConvKernel, EmptyBatch) {
   // Nothing to write for out/grad_x; grad_weight and grad_bias are sums over nothing: zeros.
   check(geometry(0, 3, 5, 5, 4, 3, 1, 1, 1, 1), 30);
+}
+
+TEST(CudaConvKernel, TensorsBeyondThe32BitIndexRangeAreRefused) {
+  // 1 x 1 x 50000 x 50000 = 2.5e9 elements: refused before anything is read or launched.
+  const Conv2dGeometry g = geometry(1, 1, 50000, 50000, 1, 3, 1, 1, 1, 1);
+  EXPECT_THROW(kernels::cuda::conv2d_forward_f32(nullptr, nullptr, nullptr, g, nullptr, nullptr),
+               std::invalid_argument);
+  EXPECT_THROW(kernels::cuda::conv2d_backward_data_f32(nullptr, nullptr, g, nullptr, nullptr),
+               std::invalid_argument);
+  EXPECT_THROW(kernels::cuda::conv2d_backward_weight_f32(nullptr, nullptr, g, nullptr, nullptr),
+               std::invalid_argument);
 }
 
 }  // namespace
