@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,15 @@ TEST(CudaNmsKernel, BatchedSuppressesWithinGroupsOnly) {
 
 TEST(CudaNmsKernel, NoBoxesKeepsNothing) {
   EXPECT_TRUE(cuda_nms({}, {}, nullptr, 0.5).empty());
+}
+
+TEST(CudaNmsKernel, MoreBoxesThanTheSharedBitmaskHoldsAreRefused) {
+  // 400000 boxes need 50000 bytes of removal bits in shared memory (the limit is 48 KiB);
+  // refused before anything is read or launched.
+  std::int64_t count = 0;
+  EXPECT_THROW(kernels::cuda::nms_f32(nullptr, nullptr, nullptr, 400000, 0.5, nullptr, nullptr,
+                                      &count, nullptr),
+               std::invalid_argument);
 }
 
 TEST(CudaBoxKernel, IouMatrix) {

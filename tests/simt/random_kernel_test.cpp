@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "engine/functional.h"
@@ -80,6 +81,13 @@ TEST(CudaRandomKernel, DropoutDrawsTheCpuMask) {
                  sd = std::sqrt(static_cast<double>(n) * p * (1 - p));
     EXPECT_NEAR(static_cast<double>(kept), mean, 5 * sd) << "p " << p;
   }
+}
+
+TEST(CudaRandomKernel, DropoutRefusesProbabilitiesOutsideZeroToOne) {
+  for (double p : {-0.1, 1.0, 1.5})
+    EXPECT_THROW(kernels::cuda::dropout_f32(nullptr, 10, p, 1, 0, nullptr, nullptr, nullptr),
+                 std::invalid_argument)
+        << p;
 }
 
 }  // namespace
