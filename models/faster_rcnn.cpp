@@ -19,7 +19,8 @@ FasterRcnnConfig mmdet_variant(FasterRcnnConfig config) {
 engine::Tensor FasterRcnnLosses::total() const {
   engine::Tensor sum =
       engine::add(engine::add(rpn_objectness, rpn_box), engine::add(classifier, box));
-  return ood.defined() ? engine::add(sum, ood) : sum;
+  if (ood.defined()) sum = engine::add(sum, ood);
+  return vos.defined() ? engine::add(sum, vos) : sum;
 }
 
 FasterRcnn::FasterRcnn(const FasterRcnnConfig& config) {
@@ -51,8 +52,12 @@ FasterRcnnLosses FasterRcnn::losses(const engine::Tensor& images,
       rpn->forward(features, batch_size(images), image_sizes, &gt_boxes, gen);
   const RoiHeadsOutput heads =
       roi_heads->forward(features, proposals.proposals, image_sizes, &targets, gen);
-  return {proposals.objectness_loss, proposals.box_loss, heads.classifier_loss, heads.box_loss,
-          heads.ood_loss};
+  return {proposals.objectness_loss,
+          proposals.box_loss,
+          heads.classifier_loss,
+          heads.box_loss,
+          heads.ood_loss,
+          heads.vos_loss};
 }
 
 std::vector<Detections> FasterRcnn::detect(

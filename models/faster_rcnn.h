@@ -25,6 +25,7 @@ FasterRcnnConfig mmdet_variant(FasterRcnnConfig config);
 
 struct FasterRcnnLosses {
   engine::Tensor rpn_objectness, rpn_box, classifier, box, ood;  // ood undefined without the head
+  engine::Tensor vos;  // VOS uncertainty loss (undefined until virtual outliers are drawn)
   engine::Tensor total() const;
 };
 

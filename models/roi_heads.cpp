@@ -34,6 +34,10 @@ RoiHeads::RoiHeads(const RoiHeadsConfig& config, std::int64_t channels) : config
   box_predictor = register_module(
       "box_predictor", std::make_shared<BoxPredictor>(config.representation, config.num_classes));
   if (config.ood_head) ood_head = register_module("ood_head", std::make_shared<EnergyOodHead>(0));
+  if (config.vos)
+    vos = register_module(
+        "vos", std::make_shared<VirtualOutliers>(config.num_classes - 1, config.representation,
+                                                 config.vos_config));
 }
 
 RoiHeads::Scores RoiHeads::score(const std::vector<Tensor>& features,
@@ -43,9 +47,10 @@ RoiHeads::Scores RoiHeads::score(const std::vector<Tensor>& features,
       engine::multi_scale_roi_align(levels, engine::boxes_to_rois(proposals), kScales,
                                     {config_.pool_size, config_.pool_size}, config_.sampling_ratio,
                                     config_.aligned);  // [R, C, 7, 7]
-  const auto out = box_predictor->predict(box_head->forward(pooled));
+  const Tensor box_features = box_head->forward(pooled);  // [R, representation]
+  const auto out = box_predictor->predict(box_features);
   return {out.class_logits, out.box_deltas,
-          ood_head ? ood_head->forward(out.class_logits) : Tensor()};
+          ood_head ? ood_head->forward(out.class_logits) : Tensor(), box_features};
 }
 
 RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
@@ -159,7 +164,30 @@ RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
                                    config_.focal_gamma, engine::Reduction::mean);
     result.ood_loss = engine::mul(focal, config_.ood_loss_weight);
   }
+  if (vos) result.vos_loss = vos_loss(scores, labels, gen);
   return result;
+}
+
+Tensor RoiHeads::vos_loss(const Scores& scores,
+                          const std::vector<std::int64_t>& labels,
+                          engine::Generator& gen) {
+  // Foreground RoIs feed the class queues (VOS queues every sampled foreground RoI).
+  std::vector<std::int64_t> rows, classes;
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] > 0) {
+      rows.push_back(static_cast<std::int64_t>(i));
+      classes.push_back(labels[i] - 1);
+    }
+  if (rows.empty()) return Tensor();
+  const Tensor index = engine::from_vector(rows);
+  vos->enqueue(engine::index_select(scores.features, 0, index), classes);
+  if (!vos->active()) return Tensor();
+  const std::int64_t foreground = config_.num_classes - 1;
+  const Tensor outliers = vos->synthesize(gen);  // [K, representation], constants
+  const Tensor outlier_logits = box_predictor->predict(outliers).class_logits;  // [K, classes]
+  return vos->uncertainty_loss(
+      engine::index_select(scores.class_logits, 0, index).narrow(1, 1, foreground),
+      outlier_logits.narrow(1, 1, foreground));
 }
 
 std::vector<Detections> RoiHeads::postprocess(

@@ -9,6 +9,7 @@
 
 #include "engine/random.h"
 #include "models/heads.h"
+#include "models/vos.h"
 
 namespace models {
 
@@ -28,6 +29,9 @@ struct RoiHeadsConfig {
   bool ood_head = true;
   double ood_loss_weight = 10.0, focal_alpha = 0.25, focal_gamma = 2.0;
   bool gt_proposals_keep_ood_flag = true;
+  // VOS baseline: virtual outliers from the box-head features (models/vos.h).
+  bool vos = false;
+  VosConfig vos_config{};
 };
 
 struct DetectionTargets {
@@ -48,6 +52,7 @@ struct Detections {
 struct RoiHeadsOutput {
   std::vector<Detections> detections;                  // inference only
   engine::Tensor classifier_loss, box_loss, ood_loss;  // training only (ood_loss with the head)
+  engine::Tensor vos_loss;  // training with VOS, once virtual outliers are drawn
 };
 
 class RoiHeads : public engine::nn::Module {
@@ -62,13 +67,20 @@ class RoiHeads : public engine::nn::Module {
   std::shared_ptr<TwoMlpHead> box_head;
   std::shared_ptr<BoxPredictor> box_predictor;
   std::shared_ptr<EnergyOodHead> ood_head;
+  std::shared_ptr<VirtualOutliers> vos;  // "vos" (only with config.vos)
 
  private:
   struct Scores {
     engine::Tensor class_logits, box_deltas, ood_logits;
+    engine::Tensor features;  // [R, representation] box-head output
   };
   Scores score(const std::vector<engine::Tensor>& features,
                const std::vector<engine::Tensor>& proposals);
+  // VOS: queues this step's foreground features; once active, the uncertainty loss of the
+  // foreground RoIs against one virtual outlier per class (undefined before that).
+  engine::Tensor vos_loss(const Scores& scores,
+                          const std::vector<std::int64_t>& labels,
+                          engine::Generator& gen);
   std::vector<Detections> postprocess(
       const Scores& s,
       const std::vector<engine::Tensor>& proposals,

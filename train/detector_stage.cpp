@@ -26,6 +26,10 @@ const std::vector<DetectorVariant>& detector_variants() {
        .ood_head = true,
        .uses_outliers = true,
        .score = OodScoreSource::head},
+      {.name = "vos",
+       .what = "VOS virtual outliers, OOD score = energy",
+       .vos = true,
+       .score = OodScoreSource::energy},
   };
   return table;
 }
@@ -39,6 +43,7 @@ const DetectorVariant* find_detector_variant(const std::string& name) {
 Options variant_options(const Options& base, const DetectorVariant& variant) {
   Options o = base;
   o.ood_head = variant.ood_head;
+  o.vos = variant.vos;
   return o;
 }
 

@@ -24,6 +24,11 @@ models::FasterRcnnConfig detector_config(const Options& o, std::int64_t num_clas
   c.roi_heads.representation = o.representation;
   c.roi_heads.ood_head = o.ood_head;
   c.roi_heads.gt_proposals_keep_ood_flag = o.ood_gt_mode == "intended";
+  c.roi_heads.vos = o.vos;
+  c.roi_heads.vos_config = {.queue_size = o.vos_queue,
+                            .samples = o.vos_samples,
+                            .loss_weight = o.vos_loss_weight,
+                            .start_fraction = o.vos_start};
   if (o.preset == "shapes") {  // small images and few objects: fewer anchors and RoIs
     c.rpn.pre_nms_top_n_train = 600;
     c.rpn.post_nms_top_n_train = 300;
@@ -114,6 +119,7 @@ std::int64_t train_detector(const Options& o,
       loader.recycle(std::move(*host));
 
       schedule.apply(sgd, state.step);
+      if (model.roi_heads->vos) model.roi_heads->vos->set_progress(state.step, planned);
       sgd.zero_grad();
       const models::FasterRcnnLosses losses =
           model.losses(batch.images, sizes, detector_targets(batch), sampler);
@@ -123,7 +129,8 @@ std::int64_t train_detector(const Options& o,
                                     {"rpn_box", value(losses.rpn_box)},
                                     {"classifier", value(losses.classifier)},
                                     {"box", value(losses.box)},
-                                    {"ood", value(losses.ood)}};
+                                    {"ood", value(losses.ood)},
+                                    {"vos", value(losses.vos)}};
       if (!std::isfinite(loss)) {
         throw std::runtime_error(
             "loss is " + std::to_string(loss) + " at step " + std::to_string(state.step) +
@@ -150,13 +157,14 @@ std::int64_t train_detector(const Options& o,
                {"lr", lr},
                {"images_per_second", rate}});
       std::printf(
-          "\rstep %lld/%lld  epoch %lld  loss %.4f (rpn %.3f/%.3f cls %.3f box %.3f ood %.3f)  lr "
+          "\rstep %lld/%lld  epoch %lld  loss %.4f (rpn %.3f/%.3f cls %.3f box %.3f ood %.3f vos "
+          "%.3f)  lr "
           "%.2e  "
           "%.2f img/s  ETA %s  mem %.0f MB   ",
           static_cast<long long>(state.step), static_cast<long long>(total),
           static_cast<long long>(state.epoch), loss, value(losses.rpn_objectness),
-          value(losses.rpn_box), value(losses.classifier), value(losses.box), value(losses.ood), lr,
-          rate, duration(eta).c_str(),
+          value(losses.rpn_box), value(losses.classifier), value(losses.box), value(losses.ood),
+          value(losses.vos), lr, rate, duration(eta).c_str(),
           static_cast<double>(engine::HostAllocator::instance().stats().current_bytes) / 1e6);
       std::fflush(stdout);
       if (state.step % o.checkpoint_every == 0 || state.step == total)

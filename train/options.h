@@ -23,7 +23,7 @@ struct Options {
   double ood_score_threshold = 0.3;
   std::int64_t fpn_channels = 64;
   std::int64_t representation = 256;
-  int epochs = 3;
+  int epochs = 2;  // per detector (shapes: three detectors keep the default run near 15 min)
   std::int64_t max_steps = 0;  // stop after this many steps (0 = all epochs)
   int batch_size = 2;
   double lr = 0.02;
@@ -39,8 +39,14 @@ struct Options {
   bool ood_head = true;
   std::string ood_gt_mode = "intended";  // or "faithful" (released code: gt proposals get ood = 0)
   std::vector<std::string> stages;       // pipeline stages to run (empty = every built stage)
-  std::string outliers;                  // "JSON[:IMAGE_DIR]": outlier set for the dreambox stage
-  int pasted_outliers = 120;             // shapes: images of the pasted-shapes outlier set
+  // VOS baseline (defaults from VOS's vos.yaml / roihead_gmm.py).
+  std::int64_t vos_queue = 1000;     // box-head features kept per class
+  std::int64_t vos_samples = 10000;  // Gaussian draws per class and step
+  double vos_start = 2.0 / 3.0;      // share of the planned steps before outliers are drawn
+  double vos_loss_weight = 0.1;
+  bool vos = false;           // set by the vos stage
+  std::string outliers;       // "JSON[:IMAGE_DIR]": outlier set for the dreambox stage
+  int pasted_outliers = 120;  // shapes: images of the pasted-shapes outlier set
   bool resume = false;
   std::string weights;  // a checkpoint the detector trainings start from
 };

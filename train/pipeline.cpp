@@ -113,7 +113,8 @@ const std::vector<Stage>& pipeline_stages() {
        [](PipelineContext& c) { train_stage(c, "vanilla"); }},
       {"dreambox", "detector with the Dream-Box OOD head, trained with the outlier set",
        [](PipelineContext& c) { train_stage(c, "dreambox"); }},
-      {"vos", "VOS baseline: virtual outliers from class-conditional Gaussians", {}},
+      {"vos", "VOS baseline: virtual outliers from class-conditional Gaussians; OOD score = energy",
+       [](PipelineContext& c) { train_stage(c, "vos"); }},
       {"eval", "evaluate every trained detector; results.md / results.json", eval_stage},
   };
   return table;

@@ -143,11 +143,64 @@ TEST_F(TrainLoop, ResumeReproducesTheUninterruptedRun) {
   EXPECT_TRUE(fs::exists(run_c.file("log.jsonl")));
 }
 
+TEST_F(TrainLoop, VosLossStartsLateAndResumesExactly) {
+  const auto layout = data::shapes::shapes_layout(root_);
+  data::Diagnostics diag;
+  const data::Dataset train_set = data::read_coco(layout.trainval_json, layout.image_dir, diag);
+  auto vos_options = [&](const std::string& run, std::int64_t steps) {
+    auto o = options(run);
+    o.vos = true;
+    o.vos_queue = 2;
+    o.vos_samples = 64;
+    o.vos_start = 0.5;  // of the 2 epochs x 3 steps planned: from step 3 on
+    o.epochs = 2;
+    o.max_steps = steps;
+    return o;
+  };
+  auto straight = vos_options("vos-straight", 6);
+  engine::manual_seed(7);
+  models::FasterRcnn a(train::detector_config(straight, 5));
+  ASSERT_TRUE(a.roi_heads->vos);
+  {
+    train::RunDirectory run(straight.run_dir);
+    train::train_detector(straight, run, a, train_set, {});
+  }
+  std::vector<double> vos_terms;
+  std::ifstream log(straight.run_dir + "/log.jsonl");
+  for (std::string line; std::getline(log, line);)
+    vos_terms.push_back(nlohmann::json::parse(line)["terms"]["vos"].get<double>());
+  ASSERT_EQ(vos_terms.size(), 6u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(vos_terms[i], 0.0) << i;  // before the start
+  EXPECT_GT(vos_terms.back(), 0.0);
+
+  auto first = vos_options("vos-resumed", 4);
+  engine::manual_seed(7);
+  models::FasterRcnn b(train::detector_config(first, 5));
+  {
+    train::RunDirectory run(first.run_dir);
+    train::train_detector(first, run, b, train_set, {});
+  }
+  auto second = vos_options("vos-resumed", 6);
+  second.resume = true;
+  engine::manual_seed(99);
+  models::FasterRcnn c(train::detector_config(second, 5));
+  train::RunDirectory run(second.run_dir);
+  train::train_detector(second, run, c, train_set, {});
+  const auto sa = a.state_dict(), sc = c.state_dict();  // queues included
+  ASSERT_EQ(sa.size(), sc.size());
+  for (std::size_t i = 0; i < sa.size(); ++i)
+    EXPECT_EQ(sa[i].second.contiguous().to(engine::DType::f64).to_vector<double>(),
+              sc[i].second.contiguous().to(engine::DType::f64).to_vector<double>())
+        << sa[i].first;
+}
+
 TEST_F(TrainLoop, PipelineTrainsEvaluatesAndReusesItsOutputs) {
   auto o = options("pipeline");
   o.max_steps = 2;
   o.pasted_outliers = 3;
-  o.stages = {"vanilla", "dreambox", "eval"};
+  o.stages = {"vanilla", "dreambox", "vos", "eval"};
+  o.vos_queue = 2;
+  o.vos_samples = 16;
   ASSERT_EQ(train::run_pipeline(o), 0);
   for (const char* file : {"config.json", "results.md", "results.json", "vanilla/config.json",
                            "vanilla/checkpoint_last.safetensors", "vanilla/summary.json",
