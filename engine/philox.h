@@ -34,4 +34,36 @@ inline PhiloxBlock philox_block(std::uint64_t seed, std::uint64_t block) {
       {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
 }
 
+// Host-side sequence of uniform numbers from one Philox stream. Stream `stream` of `seed` uses
+// counters (i, stream, tag): independent of every other stream and of the tensor streams above,
+// so a data sample drawn from stream k is reproducible on its own (exact resume, any order).
+class PhiloxStream {
+ public:
+  PhiloxStream(std::uint64_t seed, std::uint64_t stream) : seed_(seed), stream_(stream) {}
+  // [0, 1) with 53 random bits.
+  double uniform() {
+    if (used_ >= 4) {
+      block_ = philox4x32_10(
+          {static_cast<std::uint32_t>(next_), static_cast<std::uint32_t>(stream_),
+           static_cast<std::uint32_t>(stream_ >> 32), kTag},
+          {static_cast<std::uint32_t>(seed_), static_cast<std::uint32_t>(seed_ >> 32)});
+      ++next_;
+      used_ = 0;
+    }
+    const std::uint64_t bits =
+        (static_cast<std::uint64_t>(block_[used_]) << 32) | block_[used_ + 1];
+    used_ += 2;
+    return static_cast<double>(bits >> 11) * 0x1.0p-53;
+  }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  bool bernoulli(double p) { return uniform() < p; }
+
+ private:
+  static constexpr std::uint32_t kTag = 0x5eed5eedu;  // keeps these counters off the tensor ones
+  std::uint64_t seed_, stream_;
+  std::uint32_t next_ = 0;
+  PhiloxBlock block_{};
+  int used_ = 4;
+};
+
 }  // namespace engine

@@ -49,13 +49,6 @@ std::vector<models::DetectionTargets> detector_targets(const data::Batch& batch)
 
 namespace {
 
-std::string duration(double seconds) {
-  const auto s = static_cast<long long>(std::max(0.0, seconds));
-  char text[32];
-  std::snprintf(text, sizeof(text), "%lldm%02llds", s / 60, s % 60);
-  return text;
-}
-
 double value(const engine::Tensor& t) {
   return t.defined() ? t.item() : 0.0;
 }
@@ -164,7 +157,7 @@ std::int64_t train_detector(const Options& o,
           static_cast<long long>(state.step), static_cast<long long>(total),
           static_cast<long long>(state.epoch), loss, value(losses.rpn_objectness),
           value(losses.rpn_box), value(losses.classifier), value(losses.box), value(losses.ood),
-          value(losses.vos), lr, rate, duration(eta).c_str(),
+          value(losses.vos), lr, rate, format_duration(eta).c_str(),
           static_cast<double>(engine::HostAllocator::instance().stats().current_bytes) / 1e6);
       std::fflush(stdout);
       if (state.step % o.checkpoint_every == 0 || state.step == total)

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "models/ddim.h"
+#include "models/unet.h"
 #include "train/pipeline.h"
 
 namespace train {
@@ -144,6 +146,39 @@ const std::vector<Flag>& flags() {
          return s;
        }},
       integer("test-size", "short side at evaluation", &Options::test_size, 32, 4096),
+      {"unet", "diffusion UNet preset: cpu-demo (32 px, ~1M parameters) or gpu-base (64 px, ~52M)",
+       [](Options& o, const std::string& v) {
+         if (v != "cpu-demo" && v != "gpu-base")
+           throw std::invalid_argument("--unet: expected cpu-demo or gpu-base, got '" + v + "'");
+         o.unet = v;
+       },
+       [](const Options& o) { return o.unet; }},
+      integer("diffusion-size", "diffusion crop resolution (0 = the UNet preset's)",
+              &Options::diffusion_size, 0, 1024),
+      integer("diffusion-steps", "diffusion training steps", &Options::diffusion_steps, 1,
+              100000000),
+      integer("diffusion-batch-size", "crops per diffusion training step",
+              &Options::diffusion_batch_size, 1, 4096),
+      real("diffusion-lr", "diffusion AdamW learning rate", &Options::diffusion_lr, 0.0, 1.0),
+      real("ema-decay", "EMA decay of the diffusion weights", &Options::ema_decay, 0.0, 1.0),
+      real("grad-clip", "diffusion gradient-norm clip (0 = off)", &Options::grad_clip, 0.0, 1e6),
+      {"beta-schedule", "diffusion noise schedule: cosine, linear or scaled-linear",
+       [](Options& o, const std::string& v) {
+         if (v != "cosine" && v != "linear" && v != "scaled-linear")
+           throw std::invalid_argument(
+               "--beta-schedule: expected cosine, linear or scaled-linear, got '" + v + "'");
+         o.beta_schedule = v;
+       },
+       [](const Options& o) { return o.beta_schedule; }},
+      integer("outlier-images", "ID training images that get Dream-Box outliers",
+              &Options::outlier_images, 0, 100000000),
+      real("outlier-min-area", "objects larger than this (px^2) are inpainted",
+           &Options::outlier_min_area, 0.0, 1e12),
+      real("outlier-std", "std of the class-embedding noise, relative to the embedding RMS",
+           &Options::outlier_std, 0.0, 1e6),
+      real("guidance", "classifier-free guidance scale of outlier generation", &Options::guidance,
+           0.0, 1e6),
+      integer("ddim-steps", "DDIM steps of outlier generation", &Options::ddim_steps, 1, 10000),
       integer("max-size", "longest side limit", &Options::max_size, 32, 8192),
       integer("workers", "data loader threads", &Options::workers, 1, 64),
       integer("seed", "seed of data order, augmentation and sampling", &Options::seed, 0,
@@ -212,6 +247,16 @@ const std::vector<Flag>& flags() {
 
 }  // namespace
 
+void check_diffusion_resolution(const Options& o) {
+  const models::UNetConfig unet = models::UNetConfig::preset(o.unet);
+  const std::int64_t factor = std::int64_t{1} << (unet.channel_mult.size() - 1);
+  if (o.diffusion_size != 0 && o.diffusion_size % factor != 0)
+    throw std::invalid_argument("--diffusion-size: " + std::to_string(o.diffusion_size) +
+                                " is not divisible by the downsampling factor " +
+                                std::to_string(factor) + " of the " + o.unet +
+                                " UNet; use a multiple of " + std::to_string(factor));
+}
+
 Options parse_options(int argc, const char* const* argv, bool& help_requested) {
   help_requested = false;
   Options o;
@@ -243,6 +288,14 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
     o.test_size = 800;
     o.max_size = 1333;
     o.workers = 2;
+    o.unet = "gpu-base";
+    o.diffusion_steps = 30000;
+    o.diffusion_batch_size = 128;
+    o.diffusion_lr = 2e-4;
+    o.ema_decay = 0.9999;
+    o.outlier_images = 5000;
+    o.outlier_min_area = 2000;  // Dream-Box: boxes of more than 2000 px are inpainted
+    o.ddim_steps = 50;
   }
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -266,6 +319,7 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
     }
     flag->set(o, value);
   }
+  check_diffusion_resolution(o);
   return o;
 }
 
@@ -315,6 +369,19 @@ nlohmann::json options_to_json(const Options& o) {
           {"vos_loss_weight", o.vos_loss_weight},
           {"outliers", o.outliers},
           {"pasted_outliers", o.pasted_outliers},
+          {"unet", o.unet},
+          {"diffusion_size", o.diffusion_size},
+          {"diffusion_steps", o.diffusion_steps},
+          {"diffusion_batch_size", o.diffusion_batch_size},
+          {"diffusion_lr", o.diffusion_lr},
+          {"ema_decay", o.ema_decay},
+          {"grad_clip", o.grad_clip},
+          {"beta_schedule", o.beta_schedule},
+          {"outlier_images", o.outlier_images},
+          {"outlier_min_area", o.outlier_min_area},
+          {"outlier_std", o.outlier_std},
+          {"guidance", o.guidance},
+          {"ddim_steps", o.ddim_steps},
           {"stages", o.stages.empty() ? default_stages() : o.stages}};
 }
 

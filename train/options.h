@@ -34,6 +34,21 @@ struct Options {
   int test_size = 192;
   int max_size = 288;
   int workers = 1;
+  // Diffusion stage (inpainting UNet trained on the ID object crops).
+  std::string unet = "cpu-demo";       // UNet preset: cpu-demo or gpu-base
+  std::int64_t diffusion_size = 0;     // crop / UNet resolution (0 = the preset's)
+  std::int64_t diffusion_steps = 100;  // optimizer steps
+  int diffusion_batch_size = 16;
+  double diffusion_lr = 1e-3;            // AdamW, after a linear warmup
+  double ema_decay = 0.995;              // EMA of the weights (with diffusers' warm-up)
+  double grad_clip = 1.0;                // global gradient norm limit (0 = off)
+  std::string beta_schedule = "cosine";  // cosine, linear or scaled-linear (T = 1000)
+  // Outlier generation stage (Dream-Box).
+  int outlier_images = 40;        // ID training images that get outliers
+  double outlier_min_area = 450;  // objects larger than this (px^2) are inpainted
+  double outlier_std = 2.5;       // embedding noise, relative to the class table's RMS
+  double guidance = 12;           // classifier-free guidance scale s
+  int ddim_steps = 25;
   std::uint64_t seed = 0;
   std::int64_t checkpoint_every = 200;  // steps
   bool ood_head = true;
@@ -57,5 +72,8 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested);
 std::string options_help();  // every flag with its default and meaning
 // The effective settings as JSON (config.json, checkpoint info).
 nlohmann::json options_to_json(const Options& options);
+// Throws std::invalid_argument when --diffusion-size is not a multiple of the UNet's
+// downsampling factor (parse_options calls it).
+void check_diffusion_resolution(const Options& options);
 
 }  // namespace train

@@ -12,6 +12,8 @@
 #include "data/error.h"
 #include "data/shapes/pasted_outliers.h"
 #include "train/detector_stage.h"
+#include "train/diffusion_training.h"
+#include "train/outlier_generation.h"
 #include "train/outlier_set.h"
 #include "train/results_table.h"
 #include "train/run_dir.h"
@@ -33,6 +35,11 @@ void resolve_outliers(PipelineContext& ctx) {
     return;
   }
   if (ctx.outliers) return;
+  if (const auto earlier = existing_outliers(ctx.run_root)) {  // an earlier outliers stage's
+    ctx.outliers = load_outlier_set({earlier->json, earlier->image_dir}, ctx.data.train);
+    ctx.outliers_name = "diffusion outliers " + earlier->json;
+    return;
+  }
   if (o.preset != "shapes")
     throw std::runtime_error(
         "dreambox: no outlier data set; pass --outliers JSON[:IMAGE_DIR] (COCO JSON whose "
@@ -107,8 +114,15 @@ std::string default_run_dir(const std::string& preset) {
 
 const std::vector<Stage>& pipeline_stages() {
   static const std::vector<Stage> table = {
-      {"diffusion", "train the inpainting diffusion model (issue 8)", {}},
-      {"outliers", "paint outliers into ID boxes with the diffusion model (issue 8)", {}},
+      {"diffusion", "train the inpainting diffusion model on the ID object crops (<run>/diffusion)",
+       [](PipelineContext& c) { train_diffusion(c.options, c.run_root, c.data.train); }},
+      {"outliers",
+       "paint Dream-Box outliers into ID boxes with the diffusion model (<run>/outliers)",
+       [](PipelineContext& c) {
+         const OutlierResult r = generate_outliers(c.options, c.run_root, c.data.train);
+         c.outliers = load_outlier_set({r.json, r.image_dir}, c.data.train);
+         c.outliers_name = "diffusion outliers " + r.json;
+       }},
       {"vanilla", "detector on ID data only; OOD score = energy",
        [](PipelineContext& c) { train_stage(c, "vanilla"); }},
       {"dreambox", "detector with the Dream-Box OOD head, trained with the outlier set",

@@ -2,6 +2,7 @@
 // with the training state and run info in the metadata.
 #include "train/run_dir.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -85,6 +86,13 @@ TrainingState RunDirectory::load_checkpoint(engine::nn::Module& model,
   return {t.at("step").get<std::int64_t>(), t.at("epoch").get<std::int64_t>(),
           t.at("batch_in_epoch").get<std::int64_t>(),
           t.at("generator_offset").get<std::uint64_t>()};
+}
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<long long>(std::max(0.0, seconds));
+  char text[32];
+  std::snprintf(text, sizeof(text), "%lldm%02llds", s / 60, s % 60);
+  return text;
 }
 
 nlohmann::json load_model_weights(const std::string& path, engine::nn::Module& model) {

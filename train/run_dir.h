@@ -45,6 +45,9 @@ class RunDirectory {
   std::ofstream log_;
 };
 
+// "12m05s": a duration for progress lines (negative counts as zero).
+std::string format_duration(double seconds);
+
 // Loads a checkpoint file (written by save_checkpoint) into a model; returns its info JSON.
 nlohmann::json load_model_weights(const std::string& path, engine::nn::Module& model);
 

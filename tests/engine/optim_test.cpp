@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "engine/nn/layers.h"
+#include "engine/optim/ema.h"
 #include "engine/optim/optimizer.h"
 #include "engine/optim/schedule.h"
 #include "test_util.h"
@@ -93,3 +95,20 @@ TEST(Optim, ScheduleFormulas) {
 }
 
 }  // namespace
+
+TEST(Optim, EmaWarmupAndUpdate) {
+  EXPECT_DOUBLE_EQ(optim::ema_decay_at(0.999, 0), 0.1);
+  EXPECT_DOUBLE_EQ(optim::ema_decay_at(0.999, 90), 0.91);
+  EXPECT_DOUBLE_EQ(optim::ema_decay_at(0.9, 1000), 0.9);
+  Generator gen(3);
+  nn::Linear model(3, 2, true, gen), shadow(3, 2, true, gen);
+  const auto w0 = shadow.weight.to_vector<float>(), m = model.weight.to_vector<float>();
+  optim::ema_update(shadow, model, 0.5, 100);  // decay min(0.5, 101/110) = 0.5
+  const auto w1 = shadow.weight.to_vector<float>();
+  for (std::size_t i = 0; i < w0.size(); ++i) EXPECT_FLOAT_EQ(w1[i], 0.5f * w0[i] + 0.5f * m[i]);
+  optim::ema_update(shadow, model, 0.999, 0);  // decay 0.1
+  const auto w2 = shadow.weight.to_vector<float>();
+  for (std::size_t i = 0; i < w0.size(); ++i) EXPECT_FLOAT_EQ(w2[i], 0.1f * w1[i] + 0.9f * m[i]);
+  nn::Linear wider(4, 2, true, gen);
+  EXPECT_THROW(optim::ema_update(wider, model, 0.9, 0), Error);
+}
