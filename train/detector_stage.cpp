@@ -10,6 +10,7 @@
 #include "data/detections.h"
 #include "train/detector_eval.h"
 #include "train/detector_training.h"
+#include "train/ood_threshold.h"
 #include "train/run_dir.h"
 
 namespace train {
@@ -116,6 +117,9 @@ nlohmann::json evaluate_detector_variant(const Options& base,
   data::write_detections(run.file("detections_test.json"), d.test, test);
   summary["test_detections"] = test.size();
   summary["id"] = detection_metrics(d.test, test);
+  // `detect`'s default OOD threshold (95% ID recall), kept with the evaluated checkpoint.
+  summary["ood_threshold"] =
+      record_ood_threshold(test, o.ood_score_threshold, variant.score, run.checkpoint_path());
   for (const auto& [name, set] : d.ood) {
     const auto dets = run_detector(model, set, o, (tag + "OOD " + name).c_str());
     // Detections name training classes: write them against the OOD images with those categories.

@@ -44,8 +44,7 @@ nlohmann::json ood_metrics(const std::vector<data::Detection>& id_detections,
                            OodScoreSource source) {
   auto candidates = [source](const std::vector<data::Detection>& dets) {
     std::vector<OodCandidate> out;
-    for (const auto& d : dets)
-      out.push_back({d.score, source == OodScoreSource::head ? d.ood_score : d.energy});
+    for (const auto& d : dets) out.push_back({d.score, ood_value(d, source)});
     return out;
   };
   try {

@@ -15,6 +15,9 @@ nlohmann::json detection_metrics(const data::Dataset& test,
 // free energy -LSE(foreground logits) of the energy baselines (vanilla, VOS). Both: higher = OOD.
 enum class OodScoreSource { head, energy };
 const char* to_string(OodScoreSource source);
+inline double ood_value(const data::Detection& d, OodScoreSource source) {
+  return source == OodScoreSource::head ? d.ood_score : d.energy;
+}
 
 // ID detections are positives and OOD-set detections negatives (score > 0.5 only), as the paper.
 nlohmann::json ood_metrics(const std::vector<data::Detection>& id_detections,

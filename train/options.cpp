@@ -1,49 +1,18 @@
-// The flag table of train_dreambox and its parser. Every flag is listed once, with a default
-// shown by --help and a setter that validates the value.
+// The flag table of train_dreambox's training presets and its parser (train/flags.h). Every flag
+// is listed once, with a default shown by --help and a setter that validates the value.
 #include "train/options.h"
 
-#include <functional>
 #include <sstream>
 #include <stdexcept>
 
 #include "models/ddim.h"
 #include "models/unet.h"
+#include "train/flags.h"
 #include "train/pipeline.h"
 
 namespace train {
 
 namespace {
-
-struct Flag {
-  const char* name;
-  std::string help;
-  std::function<void(Options&, const std::string&)> set;  // throws on a bad value
-  std::function<std::string(const Options&)> show;
-  bool is_switch = false;  // takes no value
-};
-
-long long to_integer(const std::string& flag, const std::string& v, long long lo, long long hi) {
-  try {
-    std::size_t used = 0;
-    const long long x = std::stoll(v, &used);
-    if (used == v.size() && x >= lo && x <= hi) return x;
-  } catch (const std::exception&) {
-  }
-  throw std::invalid_argument("--" + flag + ": expected an integer in [" + std::to_string(lo) +
-                              ", " + std::to_string(hi) + "], got '" + v + "'");
-}
-
-double to_real(const std::string& flag, const std::string& v, double lo, double hi) {
-  try {
-    std::size_t used = 0;
-    const double x = std::stod(v, &used);
-    if (used == v.size() && x >= lo && x <= hi) return x;
-  } catch (const std::exception&) {
-  }
-  std::ostringstream msg;
-  msg << "--" << flag << ": expected a number in [" << lo << ", " << hi << "], got '" << v << "'";
-  throw std::invalid_argument(msg.str());
-}
 
 std::vector<std::string> split_list(const std::string& v) {
   std::vector<std::string> parts;
@@ -60,37 +29,8 @@ std::string stage_list() {
   return s;
 }
 
-template <typename T>
-Flag integer(const char* name, const char* help, T Options::*field, long long lo, long long hi) {
-  return {name, help,
-          [=](Options& o, const std::string& v) {
-            o.*field = static_cast<T>(to_integer(name, v, lo, hi));
-          },
-          [=](const Options& o) { return std::to_string(o.*field); }};
-}
-
-Flag real(const char* name, const char* help, double Options::*field, double lo, double hi) {
-  return {name, help,
-          [=](Options& o, const std::string& v) { o.*field = to_real(name, v, lo, hi); },
-          [=](const Options& o) {
-            std::ostringstream s;
-            s << o.*field;
-            return s.str();
-          }};
-}
-
-Flag text(const char* name, const char* help, std::string Options::*field) {
-  return {name, help, [=](Options& o, const std::string& v) { o.*field = v; },
-          [=](const Options& o) { return o.*field; }};
-}
-
-Flag toggle(const char* name, const char* help, bool Options::*field, bool value) {
-  return {name, help, [=](Options& o, const std::string&) { o.*field = value; },
-          [=](const Options& o) { return std::string(o.*field == value ? "on" : "off"); }, true};
-}
-
-const std::vector<Flag>& flags() {
-  static const std::vector<Flag> table = {
+const std::vector<Flag<Options>>& flags() {
+  static const std::vector<Flag<Options>> table = {
       text("data-root", "data folder (shapes: generated there once; voc: holds VOCdevkit/)",
            &Options::data_root),
       text("run-dir", "output folder (default runs/<preset>-<time>)", &Options::run_dir),
@@ -297,28 +237,7 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
     o.outlier_min_area = 2000;  // Dream-Box: boxes of more than 2000 px are inpainted
     o.ddim_steps = 50;
   }
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.rfind("--", 0) != 0)
-      throw std::invalid_argument("unexpected argument '" + a + "' (flags start with --)");
-    std::string name = a.substr(2), value;
-    bool inline_value = false;
-    if (const auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      inline_value = true;
-    }
-    const Flag* flag = nullptr;
-    for (const auto& f : flags())
-      if (name == f.name) flag = &f;
-    if (flag == nullptr)
-      throw std::invalid_argument("unknown flag --" + name + "; see train_dreambox --help");
-    if (!flag->is_switch && !inline_value) {
-      if (i + 1 >= args.size()) throw std::invalid_argument("--" + name + " needs a value");
-      value = args[++i];
-    }
-    flag->set(o, value);
-  }
+  apply_flags(flags(), args, 1, o, "train_dreambox --help");
   check_diffusion_resolution(o);
   return o;
 }
@@ -332,11 +251,9 @@ std::string options_help() {
          "flags (defaults of the shapes preset):\n";
   Options defaults;
   defaults.data_root = "datasets/shapes";
-  for (const auto& f : flags()) {
-    std::string left = std::string("  --") + f.name + (f.is_switch ? "" : " VALUE");
-    left.resize(std::max<std::size_t>(left.size() + 1, 28), ' ');
-    out << left << f.help << " [" << f.show(defaults) << "]\n";
-  }
+  out << flags_help(flags(), defaults)
+      << "\nother commands:\n  train_dreambox detect --weights FILE --images PATH ...   "
+         "run a detector on your own images (train_dreambox detect --help)\n";
   return out.str();
 }
 
