@@ -37,8 +37,21 @@ struct Sizes {
   std::int64_t ld() const { return images * p; }  // row length of the column matrix
 };
 
+// The output columns [lo, hi) whose input column ow * stride + offset lies inside [0, width):
+// outside them a receptive field reads padding. offset = tap * dilation - pad.
+struct ValidRange {
+  std::int64_t lo, hi;
+};
+ValidRange valid_outputs(std::int64_t offset, std::int64_t stride, std::int64_t width, std::int64_t outputs) {
+  const auto ceil_div = [](std::int64_t a, std::int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); };
+  const std::int64_t lo = std::clamp<std::int64_t>(ceil_div(-offset, stride), 0, outputs);
+  const std::int64_t hi = std::clamp<std::int64_t>(ceil_div(width - offset, stride), lo, outputs);
+  return {lo, hi};
+}
+
 // col[:, column .. column + P) of a [channels * kh * kw, ld] matrix <- receptive fields of one
-// image/group plane x [channels, H, W].
+// image/group plane x [channels, H, W]. Per row the in-image span is found once, so the inner
+// loop is a plain strided copy (a contiguous one for stride 1) without bounds tests.
 template <typename T>
 void im2col(const T* x, std::int64_t channels, const Conv2dGeometry& g, T* col, std::int64_t ld) {
   const std::int64_t rows = channels * g.kernel_h * g.kernel_w;
@@ -47,6 +60,8 @@ void im2col(const T* x, std::int64_t channels, const Conv2dGeometry& g, T* col, 
       const std::int64_t kj = row % g.kernel_w, ki = (row / g.kernel_w) % g.kernel_h,
                          c = row / (g.kernel_w * g.kernel_h);
       const T* src = x + c * g.height * g.width;
+      const std::int64_t offset = kj * g.dilation_w - g.pad_w;
+      const auto [lo, hi] = valid_outputs(offset, g.stride_w, g.width, g.out_w);
       for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
         const std::int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
         T* out = col + row * ld + oh * g.out_w;
@@ -54,10 +69,13 @@ void im2col(const T* x, std::int64_t channels, const Conv2dGeometry& g, T* col, 
           std::fill(out, out + g.out_w, T(0));
           continue;
         }
-        for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-          const std::int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-          out[ow] = (iw >= 0 && iw < g.width) ? src[ih * g.width + iw] : T(0);
-        }
+        const T* in = src + ih * g.width;  // out[ow] = in[ow * stride + offset] for ow in [lo, hi)
+        std::fill(out, out + lo, T(0));
+        if (g.stride_w == 1)
+          std::copy(in + lo + offset, in + hi + offset, out + lo);
+        else
+          for (std::int64_t ow = lo; ow < hi; ++ow) out[ow] = in[ow * g.stride_w + offset];
+        std::fill(out + hi, out + g.out_w, T(0));
       }
     }
   });
@@ -73,14 +91,18 @@ void col2im(const T* col, std::int64_t ld, std::int64_t channels, const Conv2dGe
       std::fill(dst, dst + g.height * g.width, T(0));
       for (std::int64_t k = 0; k < taps; ++k) {
         const std::int64_t ki = k / g.kernel_w, kj = k % g.kernel_w;
+        const std::int64_t offset = kj * g.dilation_w - g.pad_w;
+        const auto [lo, hi] = valid_outputs(offset, g.stride_w, g.width, g.out_w);
         const T* src = col + (c * taps + k) * ld;
         for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
           const std::int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
           if (ih < 0 || ih >= g.height) continue;
-          for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-            const std::int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-            if (iw >= 0 && iw < g.width) dst[ih * g.width + iw] += src[oh * g.out_w + ow];
-          }
+          T* out = dst + ih * g.width;  // out[ow * stride + offset] += in[ow] for ow in [lo, hi)
+          const T* in = src + oh * g.out_w;
+          if (g.stride_w == 1)
+            for (std::int64_t ow = lo; ow < hi; ++ow) out[ow + offset] += in[ow];
+          else
+            for (std::int64_t ow = lo; ow < hi; ++ow) out[ow * g.stride_w + offset] += in[ow];
         }
       }
     }
