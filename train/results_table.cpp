@@ -20,17 +20,19 @@ std::string percent(const nlohmann::json& metrics, const char* key) {
 std::string results_markdown(const std::vector<std::pair<std::string, nlohmann::json>>& rows,
                              const std::vector<std::string>& ood_sets) {
   std::ostringstream out;
-  out << "| detector | OOD score | ID AP | ID AP50 |";
+  out << "| detector | steps | OOD score | ID AP | ID AP50 |";
   for (const auto& set : ood_sets)
     out << " " << set << " FPR95 | " << set << " AUROC | " << set << " AUPR |";
-  out << "\n|---|---|---|---|";
+  out << "\n|---|---|---|---|---|";
   for (std::size_t i = 0; i < ood_sets.size(); ++i) out << "---|---|---|";
   out << "\n";
   std::vector<std::string> notes;
   for (const auto& [name, summary] : rows) {
     const nlohmann::json id = summary.value("id", nlohmann::json::object());
-    out << "| " << name << " | " << summary.value("ood_score", std::string("?")) << " | "
-        << percent(id, "AP") << " | " << percent(id, "AP50") << " |";
+    const nlohmann::json steps = summary.value("checkpoint_step", nlohmann::json());
+    out << "| " << name << " | " << (steps.is_number() ? steps.dump() : "?") << " | "
+        << summary.value("ood_score", std::string("?")) << " | " << percent(id, "AP") << " | "
+        << percent(id, "AP50") << " |";
     for (const auto& set : ood_sets) {
       const nlohmann::json m = summary.value("ood_" + set, nlohmann::json::object());
       out << " " << percent(m, "FPR95") << " | " << percent(m, "AUROC") << " | "
@@ -53,6 +55,7 @@ nlohmann::json results_json(const std::vector<std::pair<std::string, nlohmann::j
   nlohmann::json detectors = nlohmann::json::array();
   for (const auto& [name, summary] : rows) {
     nlohmann::json row = {{"detector", name},
+                          {"steps", summary.value("checkpoint_step", nlohmann::json())},
                           {"ood_score", summary.value("ood_score", std::string())},
                           {"id", summary.value("id", nlohmann::json::object())}};
     for (const auto& set : ood_sets)

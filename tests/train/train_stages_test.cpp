@@ -220,22 +220,26 @@ TEST_F(TrainLoop, PipelineTrainsEvaluatesAndReusesItsOutputs) {
 }
 
 TEST(TrainResultsTable, RowsPerDetectorColumnsPerOodSet) {
-  const nlohmann::json vanilla = {{"ood_score", "energy (-LSE)"},
+  const nlohmann::json vanilla = {{"checkpoint_step", 400},
+                                  {"ood_score", "energy (-LSE)"},
                                   {"id", {{"AP", 0.5}, {"AP50", 0.75}}},
                                   {"ood_far", {{"FPR95", 0.4}, {"AUROC", 0.9}, {"AUPR_in", 0.955}}},
                                   {"ood_near", {{"error", "no OOD detection above 0.3"}}}};
   const nlohmann::json dreambox = {{"ood_score", "head"}, {"id", {{"AP", 0.25}, {"AP50", 0.5}}}};
   const std::string md =
       train::results_markdown({{"vanilla", vanilla}, {"dreambox", dreambox}}, {"far", "near"});
-  EXPECT_NE(md.find("| detector | OOD score | ID AP | ID AP50 | far FPR95 | far AUROC | far AUPR | "
-                    "near FPR95 | near AUROC | near AUPR |"),
-            std::string::npos)
+  EXPECT_NE(
+      md.find(
+          "| detector | steps | OOD score | ID AP | ID AP50 | far FPR95 | far AUROC | far AUPR | "
+          "near FPR95 | near AUROC | near AUPR |"),
+      std::string::npos)
       << md;
-  EXPECT_NE(md.find("| vanilla | energy (-LSE) | 50.0 | 75.0 | 40.0 | 90.0 | 95.5 | n/a | n/a | "
-                    "n/a |"),
-            std::string::npos)
+  EXPECT_NE(
+      md.find("| vanilla | 400 | energy (-LSE) | 50.0 | 75.0 | 40.0 | 90.0 | 95.5 | n/a | n/a | "
+              "n/a |"),
+      std::string::npos)
       << md;
-  EXPECT_NE(md.find("| dreambox | head | 25.0 | 50.0 | n/a |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| dreambox | ? | head | 25.0 | 50.0 | n/a |"), std::string::npos) << md;
   EXPECT_NE(md.find("vanilla, near: no OOD detection above 0.3"), std::string::npos) << md;
   const auto j = train::results_json({{"vanilla", vanilla}}, {"far"});
   EXPECT_EQ(j["detectors"][0]["detector"], "vanilla");
