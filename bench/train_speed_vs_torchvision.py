@@ -124,7 +124,8 @@ def main():
         s = SETTINGS[name]
         ours = engine_rate(s, args.engine, args.data, args.steps, 2)
         theirs = torchvision_rate(s, args.data, args.steps, 2)
-        print(f"{name:7s} train_dreambox {ours:6.2f} img/s   torchvision {theirs:6.2f} img/s   "
+        print(f"{name:7s} train_dreambox {ours:7.3f} img/s ({2 / ours:6.1f} s/step)   "
+              f"torchvision {theirs:7.3f} img/s ({2 / theirs:6.1f} s/step)   "
               f"ratio {ours / theirs:5.2f}")
 
 
