@@ -3,35 +3,31 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
+
+#include "engine/caching_allocator.h"
 
 namespace engine {
-
-struct AllocatorStats {
-  std::size_t current_bytes = 0;  // in live tensors (rounded sizes)
-  std::size_t peak_bytes = 0;     // highest current_bytes since start or reset_peak()
-  std::size_t cached_bytes = 0;   // freed, kept for reuse
-};
 
 class HostAllocator {
  public:
   static HostAllocator& instance();
   // 64-byte aligned; the size is rounded up to its bin (at most 1/8 larger). Throws bad_alloc.
-  void* allocate(std::size_t nbytes, std::size_t* rounded_out);
-  void release(void* ptr, std::size_t rounded);
-  void empty_cache();  // frees every cached block
-  AllocatorStats stats() const;
-  void reset_peak();
+  void* allocate(std::size_t nbytes, std::size_t* rounded_out) {
+    return cache_.allocate(nbytes, rounded_out);
+  }
+  void release(void* ptr, std::size_t rounded) { cache_.release(ptr, rounded); }
+  void empty_cache() { cache_.empty_cache(); }  // frees every cached block
+  AllocatorStats stats() const { return cache_.stats(); }
+  void reset_peak() { cache_.reset_peak(); }
   // Cached memory above this limit is freed instead of kept (default 2 GiB, or the environment
   // variable DREAMBOX_HOST_CACHE_MB).
-  void set_cache_limit(std::size_t bytes);
+  void set_cache_limit(std::size_t bytes) { cache_.set_cache_limit(bytes); }
 
-  static std::size_t round_size(std::size_t nbytes);
+  static std::size_t round_size(std::size_t nbytes) { return CachingAllocator::round_size(nbytes); }
 
  private:
   HostAllocator();
-  struct Impl;
-  Impl* impl_;  // lives for the whole process (tensors may be freed during static destruction)
+  CachingAllocator cache_;
 };
 
 }  // namespace engine

@@ -131,6 +131,9 @@ Tensor operator/(double a, const Tensor& b);
 // ---- checks shared by the op front-ends (messages name both operands)
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+// Ops without a CUDA kernel yet call this before their CPU kernel: a tensor on cuda gets an
+// error naming the op instead of reaching host code with a device pointer.
+void require_cpu(const char* op, const std::vector<Tensor>& tensors);
 // Makes sure every index lies in [0, limit); throws naming the op and the bad value.
 void check_index_range(const Tensor& index, std::int64_t limit, const char* op);
 

@@ -36,7 +36,9 @@ Tensor finish(Tensor t, bool requires_grad) {
 
 Tensor& uniform_(Tensor& t, double low, double high, Generator& gen) {
   ENGINE_CHECK(low <= high, "uniform_: low ", low, " is greater than high ", high);
-  Tensor tmp = t.is_contiguous() ? t : empty(t.shape(), {.dtype = t.dtype()});
+  // A cuda tensor gets the numbers drawn on the host: the same values as on the CPU.
+  Tensor tmp =
+      t.is_contiguous() && t.device().is_cpu() ? t : empty(t.shape(), {.dtype = t.dtype()});
   kernels::cpu::uniform(gen.seed(), gen.reserve(kernels::cpu::uniform_blocks(t.numel(), t.dtype())),
                         low, high, tmp);
   if (!tmp.is_same(t)) t.copy_(tmp);
@@ -45,7 +47,9 @@ Tensor& uniform_(Tensor& t, double low, double high, Generator& gen) {
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator& gen) {
   ENGINE_CHECK(std >= 0, "normal_: std must be non-negative, got ", std);
-  Tensor tmp = t.is_contiguous() ? t : empty(t.shape(), {.dtype = t.dtype()});
+  // A cuda tensor gets the numbers drawn on the host: the same values as on the CPU.
+  Tensor tmp =
+      t.is_contiguous() && t.device().is_cpu() ? t : empty(t.shape(), {.dtype = t.dtype()});
   kernels::cpu::normal(gen.seed(), gen.reserve(kernels::cpu::pair_blocks(t.numel())), mean, std,
                        tmp);
   if (!tmp.is_same(t)) t.copy_(tmp);
@@ -75,10 +79,10 @@ Tensor randint(std::int64_t low,
                Generator& gen,
                TensorOptions options) {
   ENGINE_CHECK(low < high, "randint: empty range [", low, ", ", high, ")");
-  Tensor t = empty(shape, {.dtype = options.dtype, .device = options.device});
+  Tensor t = empty(shape, {.dtype = options.dtype});
   kernels::cpu::randint(gen.seed(), gen.reserve(kernels::cpu::pair_blocks(t.numel())), low, high,
                         t);
-  return t;
+  return t.to(options.device);  // drawn on the host: the same values on every device
 }
 
 Tensor randperm(std::int64_t n, Generator& gen) {

@@ -1,5 +1,5 @@
-// A block of memory owned by one or more tensors (shared through std::shared_ptr). CPU memory
-// comes from the caching HostAllocator, 64-byte aligned and uninitialised; CUDA comes later.
+// A block of memory owned by one or more tensors (shared through std::shared_ptr), uninitialised:
+// CPU memory from the caching HostAllocator (64-byte aligned), CUDA memory from the backend's cache.
 #pragma once
 
 #include <cstddef>

@@ -1,15 +1,32 @@
-// Tensor metadata, data access, copies, in-place fills and the creation functions.
-// Views are in views.cpp; arithmetic is in the op files (ops.h).
+// Tensor metadata, data access, copies (also between devices), in-place fills and the creation
+// functions. Views are in views.cpp; arithmetic is in the op files (ops.h).
 #include "engine/tensor.h"
 
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "engine/cuda_backend.h"
 #include "engine/dispatch.h"
 #include "engine/half.h"
 #include "kernels/cpu/elementwise.h"
 
 namespace engine {
+
+namespace {
+// dst = src (converted, broadcast to dst's shape); both on dst's device.
+void copy_kernel(const Tensor& src, const Tensor& dst) {
+  if (dst.device().is_cuda())
+    cuda_backend::copy(src, dst);
+  else
+    kernels::cpu::copy(src, dst);
+}
+void fill_kernel(const Tensor& dst, double value) {
+  if (dst.device().is_cuda())
+    cuda_backend::fill(dst, value);
+  else
+    kernels::cpu::fill(dst, value);
+}
+}  // namespace
 
 TensorImpl& Tensor::impl() const {
   ENGINE_CHECK(impl_ != nullptr, "use of an undefined Tensor (default-constructed or moved from)");
@@ -45,10 +62,18 @@ void* Tensor::raw_data() const {
          offset() * static_cast<std::int64_t>(dtype_size(dtype()));
 }
 
+void* Tensor::cuda_data() const {
+  ENGINE_CHECK(device().is_cuda(), "cuda_data() of ", str(),
+               ": the tensor is not on a cuda device");
+  return static_cast<char*>(impl().storage->data()) +
+         offset() * static_cast<std::int64_t>(dtype_size(dtype()));
+}
+
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
   ENGINE_CHECK(dtype() == dtype_of<T>, "to_vector<", dtype_name(dtype_of<T>), ">() called on ",
                str());
+  if (device().is_cuda()) return to(Device::cpu()).to_vector<T>();
   const Tensor c = contiguous();
   const T* p = c.data_ptr<T>();
   return std::vector<T>(p, p + numel());
@@ -62,7 +87,8 @@ template std::vector<bool> Tensor::to_vector<bool>() const;
 
 double Tensor::item() const {
   ENGINE_CHECK(numel() == 1, "item(): expected a single-element tensor, got ", str());
-  const Tensor as_double = to(DType::f64);
+  const Tensor host = device().is_cuda() ? detach().to(Device::cpu()) : *this;
+  const Tensor as_double = host.to(DType::f64);
   return *as_double.data_ptr<double>();
 }
 
@@ -75,7 +101,7 @@ Tensor Tensor::contiguous() const {
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), {.dtype = dtype(), .device = device()});
-  kernels::cpu::copy(*this, out);
+  copy_kernel(*this, out);
   autograd::record("clone", out, {*this}, [](const Tensor& g, const autograd::NeedsGrad&) {
     return std::vector<Tensor>{g};
   });
@@ -85,7 +111,7 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
   Tensor out = empty(shape(), {.dtype = target, .device = device()});
-  kernels::cpu::copy(*this, out);
+  copy_kernel(*this, out);
   if (is_floating(dtype()) && is_floating(target)) {
     const DType source = dtype();
     autograd::record("to_dtype", out, {*this},
@@ -98,7 +124,20 @@ Tensor Tensor::to(DType target) const {
 
 Tensor Tensor::to(Device target) const {
   if (target == device()) return *this;
-  ENGINE_FAIL("cannot move ", str(), " to ", target.str(), ": this build has no CUDA backend yet");
+  ENGINE_CHECK(target.is_cpu() || device().is_cpu(), "cannot move ", str(), " to ", target.str(),
+               ": copies between cuda devices are not supported");
+  const Tensor source = detach().contiguous();  // packed from element [0, ..., 0]
+  Tensor out = empty(shape(), {.dtype = dtype(), .device = target});
+  const auto bytes = static_cast<std::size_t>(numel()) * dtype_size(dtype());
+  if (target.is_cuda())
+    cuda_backend::copy_to_device(out.cuda_data(), source.raw_data(), bytes);
+  else
+    cuda_backend::copy_to_host(out.raw_data(), source.cuda_data(), bytes);
+  autograd::record("to_device", out, {*this},
+                   [from = device()](const Tensor& g, const autograd::NeedsGrad&) {
+                     return std::vector<Tensor>{g.to(from)};
+                   });
+  return out;
 }
 
 // ---- in-place
@@ -115,13 +154,13 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
   check_inplace(*this, "copy_");
   ENGINE_CHECK(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), "copy_: source ",
                src.str(), " cannot be broadcast to the destination ", str());
-  kernels::cpu::copy(src, *this);
+  copy_kernel(src.device() == device() ? src : src.detach().to(device()), *this);
   return *this;
 }
 
 const Tensor& Tensor::fill_(double value) const {
   check_inplace(*this, "fill_");
-  kernels::cpu::fill(*this, value);
+  fill_kernel(*this, value);
   return *this;
 }
 
@@ -198,7 +237,7 @@ Tensor full(const Shape& shape, double value, TensorOptions options) {
   const bool requires_grad = options.requires_grad;
   options.requires_grad = false;
   Tensor t = empty(shape, options);
-  kernels::cpu::fill(t, value);
+  fill_kernel(t, value);
   if (requires_grad) t.requires_grad_(true);
   return t;
 }
@@ -226,6 +265,11 @@ Tensor arange(double start, double end, double step, TensorOptions options) {
   ENGINE_CHECK(step != 0 && std::isfinite(start) && std::isfinite(end) && std::isfinite(step),
                "arange: need finite start/end and a non-zero step, got ", start, ", ", end, ", ",
                step);
+  if (options.device.is_cuda()) {  // computed on the host, then copied
+    const Device device = options.device;
+    options.device = Device::cpu();
+    return arange(start, end, step, options).to(device);
+  }
   const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((end - start) / step)));
   Tensor t = empty({n}, options);
   dispatch_number(options.dtype, "arange", [&](auto tag) {

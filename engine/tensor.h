@@ -62,7 +62,8 @@ class Tensor {
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
 
-  // ---- data access (CPU); data_ptr checks the dtype and points at element [0, ..., 0]
+  // ---- data access (CPU); data_ptr checks the dtype and points at element [0, ..., 0].
+  // to_vector and item also read cuda tensors (a copy to the host, which waits for the device).
   template <typename T>
   T* data_ptr() const {
     ENGINE_CHECK(dtype() == dtype_of<T>, "data_ptr<", dtype_name(dtype_of<T>),
@@ -70,6 +71,7 @@ class Tensor {
     return static_cast<T*>(raw_data());
   }
   void* raw_data() const;
+  void* cuda_data() const;  // device pointer of element [0, ..., 0]; checks the tensor is on cuda
   template <typename T>
   std::vector<T> to_vector() const;  // contiguous copy in row-major order; checks dtype
   double item() const;               // single-element tensor to double, any dtype
@@ -93,11 +95,13 @@ class Tensor {
   Tensor contiguous() const;  // itself when already contiguous
   Tensor clone() const;       // always a new contiguous copy (differentiable)
   Tensor to(DType dtype) const;
-  Tensor to(Device device) const;
+  Tensor to(Device device) const;  // non-contiguous sources are made contiguous first
+  Tensor cuda() const { return to(Device::cuda()); }
+  Tensor cpu() const { return to(Device::cpu()); }
 
   // ---- in-place (refused on tensors that require grad while grad mode is on). Const like
   // PyTorch's: a Tensor is a handle, the data it points at is what changes.
-  const Tensor& copy_(const Tensor& src) const;  // src broadcast to this shape, any dtype
+  const Tensor& copy_(const Tensor& src) const;  // src broadcast to this shape, any dtype/device
   const Tensor& fill_(double value) const;
   const Tensor& zero_() const { return fill_(0.0); }
 

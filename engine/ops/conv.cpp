@@ -14,6 +14,7 @@ Tensor conv2d(const Tensor& x_in,
               Pair padding,
               Pair dilation,
               std::int64_t groups) {
+  require_cpu("conv2d", {x_in, weight_in, bias});
   ENGINE_CHECK(x_in.dim() == 4, "conv2d: input must be [N, C, H, W], got ", x_in.str());
   ENGINE_CHECK(weight_in.dim() == 4, "conv2d: weight must be [O, C/groups, kh, kw], got ",
                weight_in.str());

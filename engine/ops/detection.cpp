@@ -55,6 +55,7 @@ Tensor roi_align(const Tensor& x_in,
                  double spatial_scale,
                  std::int64_t sampling_ratio,
                  bool aligned) {
+  require_cpu("roi_align", {x_in, rois_in});
   const char* op = "roi_align";
   ENGINE_CHECK(x_in.dim() == 4, op, ": input must be [N, C, H, W], got ", x_in.str());
   ENGINE_CHECK(is_floating(x_in.dtype()), op, ": input must be f32 or f64, got ", x_in.str());
@@ -113,6 +114,7 @@ Tensor fpn_level_assignment(const Tensor& boxes,
                             double canonical_scale,
                             double canonical_level,
                             double eps) {
+  require_cpu("fpn_level_assignment", {boxes});
   const char* op = "fpn_level_assignment";
   check_box_tensor(boxes, 4, op, "boxes");
   ENGINE_CHECK(k_min <= k_max, op, ": k_min ", k_min, " is greater than k_max ", k_max);
@@ -187,6 +189,7 @@ void check_nms_inputs(const Tensor& boxes,
 }  // namespace
 
 Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold) {
+  require_cpu("nms", {boxes, scores});
   check_nms_inputs(boxes, scores, iou_threshold, "nms");
   return kernels::cpu::nms(boxes.detach().contiguous(), scores.detach().contiguous(),
                            iou_threshold);
@@ -196,6 +199,7 @@ Tensor batched_nms(const Tensor& boxes,
                    const Tensor& scores,
                    const Tensor& idxs,
                    double iou_threshold) {
+  require_cpu("batched_nms", {boxes, scores, idxs});
   check_nms_inputs(boxes, scores, iou_threshold, "batched_nms");
   ENGINE_CHECK(idxs.dim() == 1 && idxs.size(0) == boxes.size(0), "batched_nms: idxs ", idxs.str(),
                " must be [K] for boxes ", boxes.str());
@@ -208,6 +212,7 @@ Tensor batched_nms(const Tensor& boxes,
 // ---- box arithmetic
 
 Tensor box_iou(const Tensor& a, const Tensor& b) {
+  require_cpu("box_iou", {a, b});
   check_box_tensor(a, 4, "box_iou", "boxes1");
   check_box_tensor(b, 4, "box_iou", "boxes2");
   check_same_dtype(a, b, "box_iou");
@@ -225,6 +230,7 @@ Tensor box_area(const Tensor& boxes) {
 }
 
 Tensor encode_boxes(const Tensor& reference, const Tensor& proposals, const BoxWeights& weights) {
+  require_cpu("encode_boxes", {reference, proposals});
   check_box_tensor(reference, 4, "encode_boxes", "reference boxes");
   check_box_tensor(proposals, 4, "encode_boxes", "proposals");
   check_same_dtype(reference, proposals, "encode_boxes");
@@ -241,6 +247,7 @@ Tensor decode_boxes(const Tensor& codes_in,
                     const Tensor& boxes_in,
                     const BoxWeights& weights,
                     double clip) {
+  require_cpu("decode_boxes", {codes_in, boxes_in});
   const char* op = "decode_boxes";
   check_box_tensor(boxes_in, 4, op, "boxes");
   ENGINE_CHECK(codes_in.dim() == 2 && codes_in.size(0) == boxes_in.size(0) &&

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "engine/cuda_backend.h"
 #include "engine/ops.h"
 #include "kernels/cpu/elementwise.h"
 
@@ -20,6 +21,12 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
                b.str());
 }
 
+void require_cpu(const char* op, const std::vector<Tensor>& tensors) {
+  for (const Tensor& t : tensors)
+    ENGINE_CHECK(!t.defined() || t.device().is_cpu(), op, ": no CUDA kernel yet (", t.str(),
+                 "); move the inputs to the CPU with .cpu()");
+}
+
 namespace {
 
 bool has_derivative(UnaryOp op) {
@@ -35,12 +42,18 @@ Tensor scalar_like(double value, const Tensor& like) {
 
 Tensor unary(UnaryOp op, const Tensor& x) {
   Tensor y = empty_like(x);
-  kernels::cpu::unary(op, x, y);
+  if (x.device().is_cuda())
+    cuda_backend::unary(op, x, y);
+  else
+    kernels::cpu::unary(op, x, y);
   if (has_derivative(op) && is_floating(x.dtype())) {
     autograd::record(op_name(op), y, {x},
                      [op, x, y = y.detach()](const Tensor& g, const NeedsGrad&) {
                        Tensor gx = empty_like(g);
-                       kernels::cpu::unary_backward(op, g, x.detach(), y, gx);
+                       if (gx.device().is_cuda())
+                         cuda_backend::unary_backward(op, g, x.detach(), y, gx);
+                       else
+                         kernels::cpu::unary_backward(op, g, x.detach(), y, gx);
                        return std::vector<Tensor>{gx};
                      });
   }
@@ -171,7 +184,10 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), op_name(op));
   Tensor out =
       empty(shape, {.dtype = is_comparison(op) ? DType::b8 : a.dtype(), .device = a.device()});
-  kernels::cpu::binary(op, a, b, out);
+  if (out.device().is_cuda())
+    cuda_backend::binary(op, a, b, out);
+  else
+    kernels::cpu::binary(op, a, b, out);
   if (!is_comparison(op) && is_floating(a.dtype())) {
     autograd::record(op_name(op), out, {a, b},
                      [op, a, b, o = out.detach()](const Tensor& g, const NeedsGrad& needs) {
@@ -262,7 +278,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Shape shape =
       broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   Tensor out = empty(shape, {.dtype = a.dtype(), .device = a.device()});
-  kernels::cpu::where(cond, a, b, out);
+  if (out.device().is_cuda())
+    cuda_backend::where(cond, a, b, out);
+  else
+    kernels::cpu::where(cond, a, b, out);
   autograd::record(
       "where", out, {a, b},
       [cond, a_shape = a.shape(), b_shape = b.shape()](const Tensor& g, const NeedsGrad& needs) {
@@ -281,7 +300,10 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
   const double low = lo.value_or(-INFINITY), high = hi.value_or(INFINITY);
   ENGINE_CHECK(!(low > high), "clamp: min ", low, " is greater than max ", high);
   Tensor out = empty_like(x);
-  kernels::cpu::clamp(x, low, high, out);
+  if (out.device().is_cuda())
+    cuda_backend::clamp(x, low, high, out);
+  else
+    kernels::cpu::clamp(x, low, high, out);
   autograd::record("clamp", out, {x}, [x, low, high](const Tensor& g, const NeedsGrad&) {
     // Gradient passes where the input lies inside [min, max] (bounds included, as PyTorch).
     const Tensor inside = logical_and(ge(x.detach(), low), le(x.detach(), high));

@@ -10,6 +10,7 @@ namespace engine {
 using autograd::NeedsGrad;
 
 void check_index_range(const Tensor& index, std::int64_t limit, const char* op) {
+  require_cpu(op, {index});
   const Tensor c = index.contiguous();
   dispatch_index(index.dtype(), op, [&](auto tag) {
     using I = decltype(tag);
@@ -32,6 +33,7 @@ void check_gather_shapes(const Tensor& x, std::int64_t dim, const Tensor& index,
 }  // namespace
 
 Tensor index_select(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
+  require_cpu("index_select", {x_in, index});
   dim = wrap_dim(dim, x_in.dim(), "index_select");
   ENGINE_CHECK(index.dim() <= 1, "index_select: index must be 1-D, got ", index.str());
   check_same_device(x_in, index, "index_select");
@@ -50,6 +52,7 @@ Tensor index_select(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
 }
 
 Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {
+  require_cpu("index_add", {x, index, src});
   dim = wrap_dim(dim, x.dim(), "index_add");
   check_same_dtype(x, src, "index_add");
   ENGINE_CHECK(index.dim() <= 1, "index_add: index must be 1-D, got ", index.str());
@@ -68,6 +71,7 @@ Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const T
 }
 
 Tensor gather(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
+  require_cpu("gather", {x_in, index});
   dim = wrap_dim(dim, x_in.dim(), "gather");
   check_gather_shapes(x_in, dim, index, "gather");
   check_index_range(index, x_in.size(dim), "gather");
@@ -83,6 +87,7 @@ Tensor gather(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src_in) {
+  require_cpu("scatter_add", {x, index, src_in});
   dim = wrap_dim(dim, x.dim(), "scatter_add");
   check_same_dtype(x, src_in, "scatter_add");
   check_gather_shapes(x, dim, index, "scatter_add");
@@ -106,6 +111,7 @@ Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const
 }
 
 Tensor one_hot(const Tensor& index, std::int64_t num_classes) {
+  require_cpu("one_hot", {index});
   ENGINE_CHECK(num_classes > 0, "one_hot: num_classes must be positive, got ", num_classes);
   check_index_range(index, num_classes, "one_hot");
   Shape shape = index.shape();

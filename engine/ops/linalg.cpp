@@ -1,6 +1,7 @@
 // Matrix products: mm, bmm, matmul (torch.matmul's rank rules) and linear. Operands that are
 // transposed views go to BLAS as transposed, without a copy; backward is two more products.
 #include "engine/autograd.h"
+#include "engine/cuda_backend.h"
 #include "engine/ops.h"
 #include "kernels/cpu/gemm.h"
 
@@ -34,7 +35,10 @@ void batched_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
   for (std::int64_t i = 0; i < batch; ++i) {
     const auto ra = matrix_ref(a, i * a.stride(0));
     const auto rb = matrix_ref(b, i * b.stride(0));
-    kernels::cpu::gemm(m, n, k, 1.0, ra, rb, 0.0, out, i * m * n, n);
+    if (out.device().is_cuda())
+      cuda_backend::gemm(m, n, k, ra, rb, out, i * m * n, n);
+    else
+      kernels::cpu::gemm(m, n, k, 1.0, ra, rb, 0.0, out, i * m * n, n);
   }
 }
 

@@ -96,6 +96,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x_in,
                                         const Tensor& weight,
                                         const Tensor& pos_weight,
                                         Reduction reduction) {
+  require_cpu("binary_cross_entropy_with_logits", {x_in, t_in, weight, pos_weight});
   const char* op = "binary_cross_entropy_with_logits";
   check_pair(x_in, t_in, op);
   const Tensor x = x_in.contiguous(), t = t_in.contiguous();

@@ -15,6 +15,7 @@ Tensor normalize_rows(const Tensor& x_in,
                       double eps,
                       Tensor* mean_out = nullptr,
                       Tensor* var_out = nullptr) {
+  require_cpu("normalization (batch/group/layer norm)", {x_in});
   const Tensor x = x_in.contiguous();
   Tensor y = empty_like(x);
   Tensor mean = empty({x.size(0)}, {.dtype = x.dtype(), .device = x.device()});

@@ -3,6 +3,7 @@
 #include "kernels/cpu/pool.h"
 #include "engine/autograd.h"
 #include "engine/functional.h"
+#include "engine/ops.h"
 
 namespace engine {
 
@@ -72,6 +73,7 @@ Tensor max_pool2d(const Tensor& x_in,
                   Pair padding,
                   Pair dilation,
                   bool ceil_mode) {
+  require_cpu("max_pool2d", {x_in});
   const auto g = pool_geometry(x_in, kernel, stride.value_or(kernel), padding, dilation, ceil_mode,
                                "max_pool2d");
   const Tensor x = x_in.contiguous();
@@ -92,6 +94,7 @@ Tensor avg_pool2d(const Tensor& x_in,
                   Pair padding,
                   bool ceil_mode,
                   bool count_include_pad) {
+  require_cpu("avg_pool2d", {x_in});
   const auto g = pool_geometry(x_in, kernel, stride.value_or(kernel), padding, {1, 1}, ceil_mode,
                                "avg_pool2d");
   const Tensor x = x_in.contiguous();
@@ -108,6 +111,7 @@ Tensor avg_pool2d(const Tensor& x_in,
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x_in, Pair output_size) {
+  require_cpu("adaptive_avg_pool2d", {x_in});
   ENGINE_CHECK(x_in.dim() == 4, "adaptive_avg_pool2d: input must be [N, C, H, W], got ",
                x_in.str());
   ENGINE_CHECK(output_size[0] > 0 && output_size[1] > 0 && x_in.size(2) > 0 && x_in.size(3) > 0,

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "engine/cuda_backend.h"
 #include "engine/ops.h"
 #include "kernels/cpu/reduce.h"
 
@@ -58,7 +59,10 @@ Tensor run_reduce(ReduceOp op,
     ENGINE_CHECK(reduced_count(x, dims) > 0, op_name(op), ": cannot reduce an empty dimension of ",
                  x.str());
   Tensor out = empty(keepdim_shape(x, dims), {.dtype = x.dtype(), .device = x.device()});
-  kernels::cpu::reduce(op, x, dims, out, correction);
+  if (x.device().is_cuda())
+    cuda_backend::reduce(op, x, dims, out, correction);
+  else
+    kernels::cpu::reduce(op, x, dims, out, correction);
   return keepdim ? out : out.view(dropped_shape(x, dims));
 }
 
@@ -157,6 +161,7 @@ ValuesIndices arg_extreme(bool is_max, const Tensor& x, std::int64_t dim, bool k
   const std::vector<std::int64_t> dims =
       x.dim() == 0 ? std::vector<std::int64_t>{} : std::vector{dim};
   ENGINE_CHECK(reduced_count(x, dims) > 0, op, ": cannot reduce an empty dimension of ", x.str());
+  require_cpu(is_max ? "max(dim)/argmax" : "min(dim)/argmin", {x});
   Tensor values = empty(keepdim_shape(x, dims), {.dtype = x.dtype(), .device = x.device()});
   Tensor indices = empty(keepdim_shape(x, dims), {.dtype = DType::i64, .device = x.device()});
   if (x.dim() == 0) {

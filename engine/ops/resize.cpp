@@ -3,6 +3,7 @@
 #include "kernels/cpu/resize.h"
 #include "engine/autograd.h"
 #include "engine/functional.h"
+#include "engine/ops.h"
 
 namespace engine {
 
@@ -11,6 +12,7 @@ namespace {
 enum class Mode { nearest, bilinear };
 
 Tensor resize(const Tensor& x_in, Pair size, Mode mode, bool align_corners) {
+  require_cpu(mode == Mode::nearest ? "upsample_nearest" : "upsample_bilinear", {x_in});
   const char* op = mode == Mode::nearest ? "upsample_nearest" : "upsample_bilinear";
   ENGINE_CHECK(x_in.dim() == 4, op, ": input must be [N, C, H, W], got ", x_in.str());
   ENGINE_CHECK(size[0] > 0 && size[1] > 0 && x_in.size(2) > 0 && x_in.size(3) > 0, op,

@@ -4,6 +4,7 @@
 
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
+#include "engine/ops.h"
 #include "engine/select_ops.h"
 #include "kernels/cpu/select.h"
 
@@ -16,6 +17,7 @@ namespace {
 // Sorts along dim and keeps the first k of the order; values carry the gradient to x.
 ValuesIndices ordered(
     const Tensor& x_in, std::int64_t k, std::int64_t dim, bool descending, const char* op) {
+  require_cpu(op, {x_in});
   if (x_in.dim() == 0) {
     ValuesIndices r = ordered(x_in.reshape({1}), k, 0, descending, op);
     return {r.values.reshape({}), r.indices.reshape({})};
@@ -82,6 +84,7 @@ Tensor argsort(const Tensor& x, std::int64_t dim, bool descending) {
 }
 
 Tensor nonzero(const Tensor& x) {
+  require_cpu("nonzero", {x});
   return kernels::cpu::nonzero(x.detach().contiguous());
 }
 
@@ -96,6 +99,7 @@ Tensor index_put(const Tensor& x_in,
                  const std::vector<Tensor>& indices,
                  const Tensor& values_in,
                  bool accumulate) {
+  require_cpu("index_put", {x_in, values_in});
   const char* op = "index_put";
   check_same_dtype(x_in, values_in, op);
   const std::vector<Tensor> idx = integer_indices(x_in, indices);
@@ -164,6 +168,7 @@ Tensor index_put(const Tensor& x_in,
 }
 
 Tensor repeat_interleave(const Tensor& repeats_in) {
+  require_cpu("repeat_interleave", {repeats_in});
   ENGINE_CHECK(repeats_in.dim() <= 1 &&
                    (repeats_in.dtype() == DType::i64 || repeats_in.dtype() == DType::i32),
                "repeat_interleave: repeats must be a 0-d or 1-d integer tensor, got ",

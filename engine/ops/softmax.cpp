@@ -8,6 +8,7 @@ namespace engine {
 
 namespace {
 Tensor softmax_impl(const Tensor& x_in, std::int64_t dim, bool log) {
+  require_cpu(log ? "log_softmax" : "softmax", {x_in});
   const char* op = log ? "log_softmax" : "softmax";
   ENGINE_CHECK(is_floating(x_in.dtype()), op, ": needs a floating tensor, got ", x_in.str());
   if (x_in.dim() == 0) return softmax_impl(x_in.reshape({1}), 0, log).reshape({});

@@ -66,6 +66,7 @@ void Optimizer::for_each_gradient(const char* name, const UpdateFn& update) cons
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;  // a parameter that took no part in the loss
       check_grad(p, grad, name);
+      require_cpu(name, {p, grad});
       update(g, i, group, p, grad.contiguous());
     }
   }
@@ -186,7 +187,10 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {
   autograd::NoGradGuard no_grad;
   double total = 0;
   for (const auto& p : params)
-    if (p.grad().defined()) total += kernels::cpu::sum_of_squares(p.grad().contiguous());
+    if (p.grad().defined()) {
+      require_cpu("clip_grad_norm_", {p.grad()});
+      total += kernels::cpu::sum_of_squares(p.grad().contiguous());
+    }
   const double norm = std::sqrt(total);
   const double coef = max_norm / (norm + 1e-6);
   if (coef < 1.0) {

@@ -1,0 +1,64 @@
+// The CUDA backend the engine calls for tensors on a cuda device. One interface, three
+// implementations chosen at link time: stub (throws), emu (SIMT emulator), native (nvcc, a GPU).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/caching_allocator.h"
+#include "engine/op_kinds.h"
+#include "engine/tensor.h"
+#include "kernels/cpu/gemm.h"
+
+// Linking: the engine library links cuda_backend_stub, a single object file defining every
+// function below. An executable that links cuda_backend_emu or cuda_backend_native (object
+// libraries, so all their definitions are present) never pulls the stub in; a partial override
+// would pull it and fail to link with duplicate symbols instead of mixing implementations.
+namespace engine::cuda_backend {
+
+// ---- the device (only cuda:0 is used); none of these throws
+bool available();           // false: stub build, or no usable GPU
+std::string description();  // "SIMT emulator", "NVIDIA H100 ... (sm_90)", or why unavailable
+
+// ---- memory: a caching allocator (size-binned free lists; no cudaMalloc in the steady state)
+void* allocate(std::size_t nbytes, std::size_t* rounded_out);  // throws when unavailable / OOM
+void release(void* pointer, std::size_t rounded);
+AllocatorStats memory_stats();
+void empty_cache();  // cudaFree of every cached block
+void reset_peak();
+
+// ---- transfers and synchronisation on the backend's one stream
+void copy_to_device(void* device_dst, const void* host_src, std::size_t bytes);
+void copy_to_host(void* host_dst, const void* device_src, std::size_t bytes);  // waits for it
+void synchronize();  // waits for every queued kernel; rethrows a kernel's error
+
+// ---- op families: every tensor on cuda:0, shapes and dtypes checked by the engine front-end;
+// outputs preallocated (as the kernels::cpu functions of the same names).
+void fill(const Tensor& dst, double value);
+void copy(const Tensor& src, const Tensor& dst);  // src broadcast to dst's shape; any dtypes
+void unary(UnaryOp op, const Tensor& x, const Tensor& out);
+void unary_backward(
+    UnaryOp op, const Tensor& grad, const Tensor& x, const Tensor& y, const Tensor& grad_x);
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
+void clamp(const Tensor& x, double lo, double hi, const Tensor& out);
+// out is x's shape with the reduced dims set to 1, contiguous; dims sorted and unique.
+void reduce(ReduceOp op,
+            const Tensor& x,
+            const std::vector<std::int64_t>& dims,
+            const Tensor& out,
+            std::int64_t correction);
+// C[m, n] (row-major, leading dim ldc, at c_offset in c) = A[m, k] @ B[k, n] (f32), the matrix
+// references as the CPU GEMM takes them.
+void gemm(std::int64_t m,
+          std::int64_t n,
+          std::int64_t k,
+          const kernels::cpu::MatrixRef& a,
+          const kernels::cpu::MatrixRef& b,
+          const Tensor& c,
+          std::int64_t c_offset,
+          std::int64_t ldc);
+
+}  // namespace engine::cuda_backend

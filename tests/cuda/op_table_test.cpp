@@ -1,0 +1,334 @@
+// The CUDA-vs-CPU op table: every op with a CUDA path, on several shapes (odd sizes, not multiples
+// of 32, empty, broadcast, non-contiguous, many blocks), fresh random inputs that are never zero,
+// device outputs poisoned first, a tolerance per op; forward and, where differentiable, backward.
+// The same table runs in the emulator (cuda_backend_tests) and on a GPU (..._native_tests).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/ops.h"
+#include "tests/cuda/cuda_test_util.h"
+
+using namespace engine;
+
+namespace {
+
+enum class Values { any, positive, small_ints, bools };
+
+struct Input {
+  Shape shape;
+  bool transposed = false;  // a transposed view of a [.., cols, rows] tensor (non-contiguous)
+  Values values = Values::any;
+};
+
+using OpFn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+struct Case {
+  std::string name;
+  OpFn op;
+  std::vector<std::vector<Input>> shapes;  // one entry per shape set
+  double atol, rtol;
+  bool backward;
+};
+
+Tensor make_base(const Input& in, std::uint64_t seed) {
+  Shape shape = in.shape;
+  if (in.transposed) std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
+  switch (in.values) {
+    case Values::small_ints: {  // in {-3..-1, 1..3}
+      Generator gen(seed);
+      const Tensor k = randint(1, 4, shape, gen, {.dtype = DType::i64});
+      const Tensor sign = add(mul(bernoulli(shape, 0.5, gen), 2.0), -1.0).to(DType::i64);
+      return mul(k, sign);
+    }
+    case Values::bools: {
+      Generator gen(seed);
+      return bernoulli(shape, 0.5, gen).to(DType::b8);
+    }
+    default:
+      return cuda_test::random_f32(shape, seed, in.values == Values::positive);
+  }
+}
+
+Tensor view_of(const Tensor& base, const Input& in) {
+  return in.transposed ? base.transpose(-1, -2) : base;
+}
+
+// Fills freed device blocks of the output's size with garbage (NaN for f32), so that elements a
+// kernel fails to write cannot pass: the caching allocator hands these blocks out next.
+void poison_device_blocks(const Tensor& like) {
+  std::vector<Tensor> blocks;
+  for (int i = 0; i < 4; ++i) {
+    if (like.dtype() == DType::f32)
+      blocks.push_back(full(like.shape(), NAN, {.device = Device::cuda()}));
+    else
+      blocks.push_back(full({like.numel() * static_cast<std::int64_t>(dtype_size(like.dtype()))},
+                            0xA5, {.dtype = DType::u8, .device = Device::cuda()}));
+  }
+}
+
+void run_case(const Case& c, const std::vector<Input>& inputs, std::uint64_t seed) {
+  std::ostringstream description;
+  description << c.name << " on";
+  for (const auto& in : inputs)
+    description << ' ' << shape_str(in.shape) << (in.transposed ? "T" : "");
+  const std::string what = description.str();
+  SCOPED_TRACE(what);
+  std::vector<Tensor> cpu_bases, cuda_bases, cpu_views, cuda_views;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    Tensor base = make_base(inputs[i], seed + 17 * i);
+    Tensor on_cuda = base.cuda();
+    const bool grad = c.backward && is_floating(base.dtype());
+    if (grad) {
+      base.requires_grad_(true);
+      on_cuda.requires_grad_(true);
+    }
+    cpu_views.push_back(view_of(base, inputs[i]));
+    cuda_views.push_back(view_of(on_cuda, inputs[i]));
+    cpu_bases.push_back(base);
+    cuda_bases.push_back(on_cuda);
+  }
+  const Tensor want = c.op(cpu_views);
+  poison_device_blocks(want);
+  const Tensor got = c.op(cuda_views);
+  cuda_test::expect_matches(got, want, c.atol, c.rtol, what + " (forward)");
+  if (!c.backward || !want.requires_grad()) return;
+  const Tensor weights = cuda_test::random_f32(want.shape(), seed + 99);
+  sum(mul(want, weights)).backward();
+  sum(mul(got, weights.cuda())).backward();
+  // Gradients of broadcast operands are sums over the broadcast dims (f32 tree sums on the device,
+  // f64 accumulation on the CPU), so they get at least the reductions' tolerance.
+  const double grad_atol = std::max(c.atol, 1e-5), grad_rtol = std::max(c.rtol, 1e-4);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!cpu_bases[i].grad().defined()) {  // e.g. only used through a comparison
+      EXPECT_FALSE(cuda_bases[i].grad().defined()) << what << ": gradient for input " << i;
+      continue;
+    }
+    ASSERT_TRUE(cuda_bases[i].grad().defined()) << what << ": no gradient for input " << i;
+    cuda_test::expect_matches(cuda_bases[i].grad(), cpu_bases[i].grad(), grad_atol, grad_rtol,
+                              what + " (gradient of input " + std::to_string(i) + ")");
+  }
+}
+
+void run_table(const std::vector<Case>& table) {
+  std::uint64_t seed = 1000;
+  for (const Case& c : table)
+    for (const auto& inputs : c.shapes) run_case(c, inputs, seed += 101);
+}
+
+// ---- the table
+
+const std::vector<std::vector<Input>> kUnaryShapes = {
+    {{{7}}}, {{{33, 65}, true}}, {{{0, 5}}}, {{{3, 1, 5}}}};
+
+Case unary_case(UnaryOp op, Values values, bool backward, double rtol) {
+  auto shapes = kUnaryShapes;
+  for (auto& s : shapes) s[0].values = values;
+  return {op_name(op), [op](const std::vector<Tensor>& x) { return unary(op, x[0]); },
+          shapes,      1e-6,
+          rtol,        backward};
+}
+
+TEST(CudaOpTable, Unary) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  std::vector<Case> table;
+  for (UnaryOp op : {UnaryOp::neg, UnaryOp::abs, UnaryOp::square, UnaryOp::relu, UnaryOp::sin,
+                     UnaryOp::cos, UnaryOp::sigmoid, UnaryOp::tanh, UnaryOp::silu, UnaryOp::gelu,
+                     UnaryOp::exp, UnaryOp::expm1, UnaryOp::reciprocal})
+    table.push_back(unary_case(op, Values::any, true, 1e-5));
+  for (UnaryOp op : {UnaryOp::log, UnaryOp::sqrt, UnaryOp::rsqrt, UnaryOp::log1p})
+    table.push_back(unary_case(op, Values::positive, true, 1e-5));
+  for (UnaryOp op : {UnaryOp::sign, UnaryOp::floor, UnaryOp::ceil})
+    table.push_back(unary_case(op, Values::any, false, 0.0));
+  // Many blocks (a grid-stride loop) for a few ops.
+  for (UnaryOp op : {UnaryOp::relu, UnaryOp::gelu}) {
+    Case c = unary_case(op, Values::any, true, 1e-5);
+    c.shapes = {{{{70001}}}};
+    table.push_back(c);
+  }
+  // Integer and bool forms.
+  table.push_back({"neg/abs/square/sign i64",
+                   [](const std::vector<Tensor>& x) {
+                     return add(add(neg(x[0]), abs(x[0])), add(square(x[0]), sign(x[0])));
+                   },
+                   {{{{9, 7}, true, Values::small_ints}}},
+                   0,
+                   0,
+                   false});
+  table.push_back({"logical_not",
+                   [](const std::vector<Tensor>& x) { return logical_not(x[0]); },
+                   {{{{9, 7}, true, Values::bools}}},
+                   0,
+                   0,
+                   false});
+  run_table(table);
+}
+
+const std::vector<std::vector<Input>> kBinaryShapes = {
+    {{{33, 65}}, {{33, 65}}},    // contiguous: the float4 path
+    {{{4, 1, 5}}, {{1, 3, 5}}},  // broadcast both ways
+    {{{33, 65}, true}, {{65}}},  // non-contiguous and broadcast
+    {{{}}, {{17}}},              // a 0-d operand
+    {{{0, 3}}, {{3}}},           // empty
+};
+
+TEST(CudaOpTable, Binary) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  std::vector<Case> table;
+  for (BinaryOp op : {BinaryOp::add, BinaryOp::sub, BinaryOp::mul, BinaryOp::div, BinaryOp::maximum,
+                      BinaryOp::minimum})
+    table.push_back({op_name(op),
+                     [op](const std::vector<Tensor>& x) { return binary(op, x[0], x[1]); },
+                     kBinaryShapes, 1e-6, 1e-6, true});
+  auto positive = kBinaryShapes;
+  for (auto& s : positive) s[0].values = Values::positive;
+  table.push_back({"pow", [](const std::vector<Tensor>& x) { return pow(x[0], x[1]); }, positive,
+                   1e-6, 1e-5, true});
+  table.push_back({"add, many blocks",
+                   [](const std::vector<Tensor>& x) { return add(x[0], x[1]); },
+                   {{{{300, 301}}, {{300, 301}}}, {{{300, 301}, true}, {{300, 1}}}},
+                   1e-6,
+                   1e-6,
+                   true});
+  // Comparisons on small integers (many ties) and on floats; integer arithmetic (floor division).
+  auto ints = kBinaryShapes;
+  for (auto& s : ints)
+    for (auto& in : s) in.values = Values::small_ints;
+  for (BinaryOp op :
+       {BinaryOp::eq, BinaryOp::ne, BinaryOp::lt, BinaryOp::le, BinaryOp::gt, BinaryOp::ge,
+        BinaryOp::add, BinaryOp::sub, BinaryOp::mul, BinaryOp::div, BinaryOp::maximum})
+    table.push_back({std::string(op_name(op)) + " i64",
+                     [op](const std::vector<Tensor>& x) { return binary(op, x[0], x[1]); }, ints, 0,
+                     0, false});
+  table.push_back({"lt f32", [](const std::vector<Tensor>& x) { return lt(x[0], x[1]); },
+                   kBinaryShapes, 0, 0, false});
+  auto bools = kBinaryShapes;
+  for (auto& s : bools)
+    for (auto& in : s) in.values = Values::bools;
+  for (BinaryOp op : {BinaryOp::logical_and, BinaryOp::logical_or})
+    table.push_back({op_name(op),
+                     [op](const std::vector<Tensor>& x) { return binary(op, x[0], x[1]); }, bools,
+                     0, 0, false});
+  table.push_back({"where",
+                   [](const std::vector<Tensor>& x) { return where(gt(x[0], 0.0), x[1], x[2]); },
+                   {{{{4, 1, 5}}, {{1, 3, 5}}, {{}}}, {{{33, 65}, true}, {{33, 65}}, {{65}}}},
+                   0,
+                   0,
+                   true});
+  table.push_back({"clamp",
+                   [](const std::vector<Tensor>& x) { return clamp(x[0], -0.5, 0.7); },
+                   {{{{33, 65}, true}}, {{{7}}}},
+                   0,
+                   0,
+                   true});
+  run_table(table);
+}
+
+TEST(CudaOpTable, Conversions) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  std::vector<Case> table;
+  for (DType dtype :
+       {DType::f16, DType::bf16, DType::i32, DType::i64, DType::u8, DType::b8, DType::f64})
+    table.push_back(
+        {std::string("to ") + dtype_name(dtype),
+         [dtype](const std::vector<Tensor>& x) { return mul(x[0], 50.0).to(dtype).to(DType::f32); },
+         {{{{33, 65}, true, Values::positive}}, {{{5}}}},
+         0,
+         0,
+         false});
+  table.push_back({"contiguous",
+                   [](const std::vector<Tensor>& x) { return x[0].contiguous(); },
+                   {{{{2, 3, 33, 65}, true}}},
+                   0,
+                   0,
+                   true});
+  run_table(table);
+}
+
+TEST(CudaOpTable, Reductions) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  using Reduce = std::function<Tensor(const Tensor&, const std::vector<std::int64_t>&, bool)>;
+  const std::vector<std::pair<std::string, Reduce>> reductions = {
+      {"sum", [](const Tensor& x, const auto& d, bool k) { return sum(x, d, k); }},
+      {"mean", [](const Tensor& x, const auto& d, bool k) { return mean(x, d, k); }},
+      {"amax", [](const Tensor& x, const auto& d, bool k) { return amax(x, d, k); }},
+      {"amin", [](const Tensor& x, const auto& d, bool k) { return amin(x, d, k); }},
+      {"logsumexp", [](const Tensor& x, const auto& d, bool k) { return logsumexp(x, d, k); }},
+      {"var", [](const Tensor& x, const auto& d, bool k) { return var(x, d, 1, k); }},
+  };
+  struct Layout {
+    Shape shape;
+    bool transposed;
+    std::vector<std::int64_t> dims;
+    bool keepdim;
+  };
+  std::vector<Layout> layouts;
+  layouts.push_back(Layout{Shape{5, 7, 9}, false, {}, false});
+  layouts.push_back(Layout{Shape{5, 7, 9}, false, {1}, false});
+  layouts.push_back(Layout{Shape{5, 7, 9}, true, {0, 2}, true});
+  layouts.push_back(Layout{Shape{3, 2000}, false, {1}, false});  // a block per row
+  layouts.push_back(Layout{Shape{2000, 3}, false, {0}, false});  // the reduced dim moved last first
+  std::vector<Case> table;
+  for (const auto& [name, fn] : reductions)
+    for (const Layout& layout : layouts) {
+      Input input;
+      input.shape = layout.shape;
+      input.transposed = layout.transposed;
+      table.push_back({name,
+                       [fn, layout](const std::vector<Tensor>& x) {
+                         return fn(x[0], layout.dims, layout.keepdim);
+                       },
+                       {{input}},
+                       1e-5,
+                       1e-4,
+                       true});
+    }
+  table.push_back({"sum over an empty dim",
+                   [](const std::vector<Tensor>& x) { return sum(x[0], {0}); },
+                   {{{{0, 4}}}},
+                   0,
+                   0,
+                   false});
+  run_table(table);
+}
+
+TEST(CudaOpTable, MatrixProducts) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  const OpFn product = [](const std::vector<Tensor>& x) { return matmul(x[0], x[1]); };
+  std::vector<Case> table = {
+      {"mm",
+       product,
+       {{{{7, 13}}, {{13, 5}}},
+        {{{65, 33}}, {{33, 70}}},
+        {{{65, 33}, true}, {{33, 70}}},
+        {{{7, 13}}, {{13, 5}, true}}},
+       1e-5,
+       1e-4,
+       true},
+      {"mm with k = 0",
+       [](const std::vector<Tensor>& x) { return mm(x[0], x[1]); },
+       {{{{4, 0}}, {{0, 3}}}},
+       0,
+       0,
+       true},
+      {"bmm / batched matmul",
+       product,
+       {{{{3, 17, 9}}, {{3, 9, 11}}}, {{{2, 3, 5, 4}}, {{4, 6}}}, {{{5}}, {{5, 3}}}},
+       1e-5,
+       1e-4,
+       true},
+      {"linear",
+       [](const std::vector<Tensor>& x) { return linear(x[0], x[1], x[2]); },
+       {{{{6, 20}}, {{12, 20}}, {{12}}}},
+       1e-5,
+       1e-4,
+       true},
+  };
+  run_table(table);
+}
+
+}  // namespace
