@@ -11,6 +11,7 @@
 #include "engine/op_kinds.h"
 #include "engine/tensor.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/geometry.h"
 
 // Linking: the engine library links cuda_backend_stub, a single object file defining every
 // function below. An executable that links cuda_backend_emu or cuda_backend_native (object
@@ -60,5 +61,66 @@ void gemm(std::int64_t m,
           const Tensor& c,
           std::int64_t c_offset,
           std::int64_t ldc);
+
+// ---- layer ops: contiguous f32 tensors, the CPU oracle's geometry (kernels/cpu/geometry.h) and
+// the kernels::cpu signatures of the same names (so DEVICE_KERNEL can pick either).
+void conv2d_forward(const Tensor& x,
+                    const Tensor& weight,
+                    const Tensor& bias,
+                    const kernels::cpu::Conv2dGeometry& g,
+                    const Tensor& out);
+void conv2d_backward(const Tensor& grad_out,
+                     const Tensor& x,
+                     const Tensor& weight,
+                     const kernels::cpu::Conv2dGeometry& g,
+                     const Tensor& grad_x,
+                     const Tensor& grad_weight,
+                     const Tensor& grad_bias);
+void max_pool2d_forward(const Tensor& x,
+                        const kernels::cpu::Pool2dGeometry& g,
+                        const Tensor& out,
+                        const Tensor& indices);
+void max_pool2d_backward(const Tensor& grad_out,
+                         const Tensor& indices,
+                         const kernels::cpu::Pool2dGeometry& g,
+                         const Tensor& grad_x);
+void avg_pool2d_forward(const Tensor& x,
+                        const kernels::cpu::Pool2dGeometry& g,
+                        bool count_include_pad,
+                        const Tensor& out);
+void avg_pool2d_backward(const Tensor& grad_out,
+                         const kernels::cpu::Pool2dGeometry& g,
+                         bool count_include_pad,
+                         const Tensor& grad_x);
+void adaptive_avg_pool2d_forward(const Tensor& x,
+                                 const kernels::cpu::Pool2dGeometry& g,
+                                 const Tensor& out);
+void adaptive_avg_pool2d_backward(const Tensor& grad_out,
+                                  const kernels::cpu::Pool2dGeometry& g,
+                                  const Tensor& grad_x);
+void upsample_nearest2d(const Tensor& x, const kernels::cpu::ResizeGeometry& g, const Tensor& out);
+void upsample_nearest2d_backward(const Tensor& grad_out,
+                                 const kernels::cpu::ResizeGeometry& g,
+                                 const Tensor& grad_x);
+void upsample_bilinear2d(const Tensor& x, const kernels::cpu::ResizeGeometry& g, const Tensor& out);
+void upsample_bilinear2d_backward(const Tensor& grad_out,
+                                  const kernels::cpu::ResizeGeometry& g,
+                                  const Tensor& grad_x);
+// Rows of a contiguous [R, M] matrix (batch, group and layer norm reshape to this).
+void row_norm_forward(
+    const Tensor& x, double eps, const Tensor& y, const Tensor& mean, const Tensor& rstd);
+void row_norm_backward(const Tensor& grad_y,
+                       const Tensor& y,
+                       const Tensor& rstd,
+                       const Tensor& grad_x);
+void roi_align(const Tensor& x,
+               const Tensor& rois,
+               const kernels::cpu::RoiAlignParams& p,
+               const Tensor& out);
+// grad_x zero-filled by the caller; accumulated with atomics (order-dependent in the last bits).
+void roi_align_backward(const Tensor& grad_out,
+                        const Tensor& rois,
+                        const kernels::cpu::RoiAlignParams& p,
+                        const Tensor& grad_x);
 
 }  // namespace engine::cuda_backend

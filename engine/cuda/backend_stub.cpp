@@ -71,4 +71,80 @@ void gemm(std::int64_t,
   no_backend("matmul");
 }
 
+void conv2d_forward(const Tensor&,
+                    const Tensor&,
+                    const Tensor&,
+                    const kernels::cpu::Conv2dGeometry&,
+                    const Tensor&) {
+  no_backend("conv2d");
+}
+void conv2d_backward(const Tensor&,
+                     const Tensor&,
+                     const Tensor&,
+                     const kernels::cpu::Conv2dGeometry&,
+                     const Tensor&,
+                     const Tensor&,
+                     const Tensor&) {
+  no_backend("conv2d");
+}
+void max_pool2d_forward(const Tensor&,
+                        const kernels::cpu::Pool2dGeometry&,
+                        const Tensor&,
+                        const Tensor&) {
+  no_backend("max_pool2d");
+}
+void max_pool2d_backward(const Tensor&,
+                         const Tensor&,
+                         const kernels::cpu::Pool2dGeometry&,
+                         const Tensor&) {
+  no_backend("max_pool2d");
+}
+void avg_pool2d_forward(const Tensor&, const kernels::cpu::Pool2dGeometry&, bool, const Tensor&) {
+  no_backend("avg_pool2d");
+}
+void avg_pool2d_backward(const Tensor&, const kernels::cpu::Pool2dGeometry&, bool, const Tensor&) {
+  no_backend("avg_pool2d");
+}
+void adaptive_avg_pool2d_forward(const Tensor&,
+                                 const kernels::cpu::Pool2dGeometry&,
+                                 const Tensor&) {
+  no_backend("adaptive_avg_pool2d");
+}
+void adaptive_avg_pool2d_backward(const Tensor&,
+                                  const kernels::cpu::Pool2dGeometry&,
+                                  const Tensor&) {
+  no_backend("adaptive_avg_pool2d");
+}
+void upsample_nearest2d(const Tensor&, const kernels::cpu::ResizeGeometry&, const Tensor&) {
+  no_backend("upsample_nearest");
+}
+void upsample_nearest2d_backward(const Tensor&,
+                                 const kernels::cpu::ResizeGeometry&,
+                                 const Tensor&) {
+  no_backend("upsample_nearest");
+}
+void upsample_bilinear2d(const Tensor&, const kernels::cpu::ResizeGeometry&, const Tensor&) {
+  no_backend("upsample_bilinear");
+}
+void upsample_bilinear2d_backward(const Tensor&,
+                                  const kernels::cpu::ResizeGeometry&,
+                                  const Tensor&) {
+  no_backend("upsample_bilinear");
+}
+void row_norm_forward(const Tensor&, double, const Tensor&, const Tensor&, const Tensor&) {
+  no_backend("normalization");
+}
+void row_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
+  no_backend("normalization");
+}
+void roi_align(const Tensor&, const Tensor&, const kernels::cpu::RoiAlignParams&, const Tensor&) {
+  no_backend("roi_align");
+}
+void roi_align_backward(const Tensor&,
+                        const Tensor&,
+                        const kernels::cpu::RoiAlignParams&,
+                        const Tensor&) {
+  no_backend("roi_align");
+}
+
 }  // namespace engine::cuda_backend

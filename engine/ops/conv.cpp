@@ -2,6 +2,7 @@
 // size arithmetic, and the backward that asks the kernel only for the gradients needed.
 #include "kernels/cpu/conv.h"
 #include "engine/autograd.h"
+#include "engine/device_kernel.h"
 #include "engine/functional.h"
 #include "engine/ops.h"
 
@@ -14,7 +15,6 @@ Tensor conv2d(const Tensor& x_in,
               Pair padding,
               Pair dilation,
               std::int64_t groups) {
-  require_cpu("conv2d", {x_in, weight_in, bias});
   ENGINE_CHECK(x_in.dim() == 4, "conv2d: input must be [N, C, H, W], got ", x_in.str());
   ENGINE_CHECK(weight_in.dim() == 4, "conv2d: weight must be [O, C/groups, kh, kw], got ",
                weight_in.str());
@@ -60,7 +60,9 @@ Tensor conv2d(const Tensor& x_in,
   const Tensor x = x_in.contiguous(), weight = weight_in.contiguous();
   Tensor out = empty({g.batch, g.out_channels, g.out_h, g.out_w},
                      {.dtype = x.dtype(), .device = x.device()});
-  kernels::cpu::conv2d_forward(x, weight, bias.defined() ? bias.contiguous() : Tensor(), g, out);
+  if (bias.defined()) check_same_device(x, bias, "conv2d");
+  DEVICE_KERNEL(out,
+                conv2d_forward(x, weight, bias.defined() ? bias.contiguous() : Tensor(), g, out));
   autograd::record(
       "conv2d", out, {x, weight, bias},
       [g, x = x.detach(), weight = weight.detach()](const Tensor& grad,
@@ -69,7 +71,7 @@ Tensor conv2d(const Tensor& x_in,
         Tensor gw = needs[1] ? (g.batch == 0 ? zeros_like(weight) : empty_like(weight)) : Tensor();
         Tensor gb = needs[2] ? empty({g.out_channels}, {.dtype = x.dtype(), .device = x.device()})
                              : Tensor();
-        kernels::cpu::conv2d_backward(grad.contiguous(), x, weight, g, gx, gw, gb);
+        DEVICE_KERNEL(grad, conv2d_backward(grad.contiguous(), x, weight, g, gx, gw, gb));
         return std::vector<Tensor>{gx, gw, gb};
       });
   return out;

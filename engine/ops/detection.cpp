@@ -4,6 +4,7 @@
 
 #include "engine/autograd.h"
 #include "engine/detection_ops.h"
+#include "engine/device_kernel.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "engine/select_ops.h"
@@ -55,7 +56,6 @@ Tensor roi_align(const Tensor& x_in,
                  double spatial_scale,
                  std::int64_t sampling_ratio,
                  bool aligned) {
-  require_cpu("roi_align", {x_in, rois_in});
   const char* op = "roi_align";
   ENGINE_CHECK(x_in.dim() == 4, op, ": input must be [N, C, H, W], got ", x_in.str());
   ENGINE_CHECK(is_floating(x_in.dtype()), op, ": input must be f32 or f64, got ", x_in.str());
@@ -69,11 +69,12 @@ Tensor roi_align(const Tensor& x_in,
   ENGINE_CHECK(std::isfinite(spatial_scale) && spatial_scale > 0, op,
                ": spatial_scale must be positive, got ", spatial_scale);
   const Tensor x = x_in.contiguous(), rois = rois_in.detach().contiguous();
-  check_finite(rois, false, op, "rois");
+  const Tensor rois_host = rois.device().is_cuda() ? rois.cpu() : rois;  // checked on the host
+  check_finite(rois_host, false, op, "rois");
   const std::int64_t batch = x.size(0);
   dispatch_float(rois.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const T* r = rois.data_ptr<T>();
+    const T* r = rois_host.data_ptr<T>();
     for (std::int64_t k = 0; k < rois.size(0); ++k)
       ENGINE_CHECK(
           r[k * 5] >= 0 && r[k * 5] < static_cast<T>(batch) && std::floor(r[k * 5]) == r[k * 5], op,
@@ -84,12 +85,12 @@ Tensor roi_align(const Tensor& x_in,
                                             sampling_ratio, aligned};
   Tensor out = empty({rois.size(0), x.size(1), output_size[0], output_size[1]},
                      {.dtype = x.dtype(), .device = x.device()});
-  if (out.numel() > 0) kernels::cpu::roi_align(x, rois, params, out);
+  if (out.numel() > 0) DEVICE_KERNEL(out, roi_align(x, rois, params, out));
   autograd::record(op, out, {x},
                    [rois, params, x_shape = x.shape()](const Tensor& g, const NeedsGrad&) {
                      Tensor gx = zeros(x_shape, {.dtype = g.dtype(), .device = g.device()});
                      if (g.numel() > 0)
-                       kernels::cpu::roi_align_backward(g.contiguous(), rois, params, gx);
+                       DEVICE_KERNEL(gx, roi_align_backward(g.contiguous(), rois, params, gx));
                      return std::vector<Tensor>{gx};
                    });
   return out;

@@ -3,6 +3,7 @@
 // per-channel affine with ordinary (differentiable) broadcast ops.
 #include "kernels/cpu/norm.h"
 #include "engine/autograd.h"
+#include "engine/device_kernel.h"
 #include "engine/functional.h"
 #include "engine/ops.h"
 
@@ -15,21 +16,20 @@ Tensor normalize_rows(const Tensor& x_in,
                       double eps,
                       Tensor* mean_out = nullptr,
                       Tensor* var_out = nullptr) {
-  require_cpu("normalization (batch/group/layer norm)", {x_in});
   const Tensor x = x_in.contiguous();
   Tensor y = empty_like(x);
   Tensor mean = empty({x.size(0)}, {.dtype = x.dtype(), .device = x.device()});
   Tensor rstd = empty({x.size(0)}, {.dtype = x.dtype(), .device = x.device()});
-  if (x.numel() > 0) kernels::cpu::row_norm_forward(x, eps, y, mean, rstd);
+  if (x.numel() > 0) DEVICE_KERNEL(y, row_norm_forward(x, eps, y, mean, rstd));
   if (mean_out) *mean_out = mean;
   if (var_out)
-    *var_out =
-        sub(reciprocal(square(rstd)), scalar_tensor(eps, {.dtype = x.dtype()}));  // biased var
+    *var_out = sub(reciprocal(square(rstd)),
+                   scalar_tensor(eps, {.dtype = x.dtype(), .device = x.device()}));  // biased var
   autograd::record("normalize", y, {x},
                    [y_saved = y.detach(), rstd](const Tensor& grad, const autograd::NeedsGrad&) {
                      Tensor gx = empty_like(y_saved);
                      if (gx.numel() > 0)
-                       kernels::cpu::row_norm_backward(grad.contiguous(), y_saved, rstd, gx);
+                       DEVICE_KERNEL(gx, row_norm_backward(grad.contiguous(), y_saved, rstd, gx));
                      return std::vector<Tensor>{gx};
                    });
   return y;

@@ -2,6 +2,7 @@
 // and backward through the kernels (max pooling keeps its argmax indices).
 #include "kernels/cpu/pool.h"
 #include "engine/autograd.h"
+#include "engine/device_kernel.h"
 #include "engine/functional.h"
 #include "engine/ops.h"
 
@@ -73,16 +74,15 @@ Tensor max_pool2d(const Tensor& x_in,
                   Pair padding,
                   Pair dilation,
                   bool ceil_mode) {
-  require_cpu("max_pool2d", {x_in});
   const auto g = pool_geometry(x_in, kernel, stride.value_or(kernel), padding, dilation, ceil_mode,
                                "max_pool2d");
   const Tensor x = x_in.contiguous();
   Tensor out = pooled_output(x, g, x.dtype()), indices = pooled_output(x, g, DType::i64);
-  kernels::cpu::max_pool2d_forward(x, g, out, indices);
+  DEVICE_KERNEL(out, max_pool2d_forward(x, g, out, indices));
   autograd::record("max_pool2d", out, {x},
                    [g, indices, shape = x.shape()](const Tensor& grad, const autograd::NeedsGrad&) {
                      Tensor gx = empty(shape, {.dtype = grad.dtype(), .device = grad.device()});
-                     kernels::cpu::max_pool2d_backward(grad.contiguous(), indices, g, gx);
+                     DEVICE_KERNEL(gx, max_pool2d_backward(grad.contiguous(), indices, g, gx));
                      return std::vector<Tensor>{gx};
                    });
   return out;
@@ -94,24 +94,22 @@ Tensor avg_pool2d(const Tensor& x_in,
                   Pair padding,
                   bool ceil_mode,
                   bool count_include_pad) {
-  require_cpu("avg_pool2d", {x_in});
   const auto g = pool_geometry(x_in, kernel, stride.value_or(kernel), padding, {1, 1}, ceil_mode,
                                "avg_pool2d");
   const Tensor x = x_in.contiguous();
   Tensor out = pooled_output(x, g, x.dtype());
-  kernels::cpu::avg_pool2d_forward(x, g, count_include_pad, out);
+  DEVICE_KERNEL(out, avg_pool2d_forward(x, g, count_include_pad, out));
   autograd::record(
       "avg_pool2d", out, {x},
       [g, count_include_pad, shape = x.shape()](const Tensor& grad, const autograd::NeedsGrad&) {
         Tensor gx = empty(shape, {.dtype = grad.dtype(), .device = grad.device()});
-        kernels::cpu::avg_pool2d_backward(grad.contiguous(), g, count_include_pad, gx);
+        DEVICE_KERNEL(gx, avg_pool2d_backward(grad.contiguous(), g, count_include_pad, gx));
         return std::vector<Tensor>{gx};
       });
   return out;
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x_in, Pair output_size) {
-  require_cpu("adaptive_avg_pool2d", {x_in});
   ENGINE_CHECK(x_in.dim() == 4, "adaptive_avg_pool2d: input must be [N, C, H, W], got ",
                x_in.str());
   ENGINE_CHECK(output_size[0] > 0 && output_size[1] > 0 && x_in.size(2) > 0 && x_in.size(3) > 0,
@@ -132,11 +130,11 @@ Tensor adaptive_avg_pool2d(const Tensor& x_in, Pair output_size) {
                                  output_size[1]};
   const Tensor x = x_in.contiguous();
   Tensor out = pooled_output(x, g, x.dtype());
-  kernels::cpu::adaptive_avg_pool2d_forward(x, g, out);
+  DEVICE_KERNEL(out, adaptive_avg_pool2d_forward(x, g, out));
   autograd::record("adaptive_avg_pool2d", out, {x},
                    [g, shape = x.shape()](const Tensor& grad, const autograd::NeedsGrad&) {
                      Tensor gx = empty(shape, {.dtype = grad.dtype(), .device = grad.device()});
-                     kernels::cpu::adaptive_avg_pool2d_backward(grad.contiguous(), g, gx);
+                     DEVICE_KERNEL(gx, adaptive_avg_pool2d_backward(grad.contiguous(), g, gx));
                      return std::vector<Tensor>{gx};
                    });
   return out;

@@ -2,6 +2,7 @@
 // Both map [N, C, H, W] to [N, C, out_h, out_w].
 #include "kernels/cpu/resize.h"
 #include "engine/autograd.h"
+#include "engine/device_kernel.h"
 #include "engine/functional.h"
 #include "engine/ops.h"
 
@@ -12,7 +13,6 @@ namespace {
 enum class Mode { nearest, bilinear };
 
 Tensor resize(const Tensor& x_in, Pair size, Mode mode, bool align_corners) {
-  require_cpu(mode == Mode::nearest ? "upsample_nearest" : "upsample_bilinear", {x_in});
   const char* op = mode == Mode::nearest ? "upsample_nearest" : "upsample_bilinear";
   ENGINE_CHECK(x_in.dim() == 4, op, ": input must be [N, C, H, W], got ", x_in.str());
   ENGINE_CHECK(size[0] > 0 && size[1] > 0 && x_in.size(2) > 0 && x_in.size(3) > 0, op,
@@ -24,16 +24,16 @@ Tensor resize(const Tensor& x_in, Pair size, Mode mode, bool align_corners) {
   Tensor out =
       empty({x.size(0), x.size(1), size[0], size[1]}, {.dtype = x.dtype(), .device = x.device()});
   if (mode == Mode::nearest)
-    kernels::cpu::upsample_nearest2d(x, g, out);
+    DEVICE_KERNEL(out, upsample_nearest2d(x, g, out));
   else
-    kernels::cpu::upsample_bilinear2d(x, g, out);
+    DEVICE_KERNEL(out, upsample_bilinear2d(x, g, out));
   autograd::record(op, out, {x},
                    [g, mode, shape = x.shape()](const Tensor& grad, const autograd::NeedsGrad&) {
                      Tensor gx = empty(shape, {.dtype = grad.dtype(), .device = grad.device()});
                      if (mode == Mode::nearest)
-                       kernels::cpu::upsample_nearest2d_backward(grad.contiguous(), g, gx);
+                       DEVICE_KERNEL(gx, upsample_nearest2d_backward(grad.contiguous(), g, gx));
                      else
-                       kernels::cpu::upsample_bilinear2d_backward(grad.contiguous(), g, gx);
+                       DEVICE_KERNEL(gx, upsample_bilinear2d_backward(grad.contiguous(), g, gx));
                      return std::vector<Tensor>{gx};
                    });
   return out;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/detection_ops.h"
+#include "engine/functional.h"
 #include "engine/ops.h"
 #include "tests/cuda/cuda_test_util.h"
 
@@ -324,6 +326,118 @@ TEST(CudaOpTable, MatrixProducts) {
       {"linear",
        [](const std::vector<Tensor>& x) { return linear(x[0], x[1], x[2]); },
        {{{{6, 20}}, {{12, 20}}, {{12}}}},
+       1e-5,
+       1e-4,
+       true},
+  };
+  run_table(table);
+}
+
+TEST(CudaOpTable, LayerOps) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  std::vector<Case> table = {
+      {"conv2d (bias, padding)",
+       [](const std::vector<Tensor>& x) {
+         return conv2d(x[0], x[1], x[2], {1, 1}, {1, 1});
+       },
+       {{{{2, 3, 9, 11}}, {{4, 3, 3, 3}}, {{4}}}},
+       1e-5,
+       1e-4,
+       true},
+      {"conv2d (groups, stride, dilation)",
+       [](const std::vector<Tensor>& x) {
+         return conv2d(x[0], x[1], Tensor(), {2, 2}, {2, 1}, {2, 2}, 2);
+       },
+       {{{{1, 4, 10, 9}}, {{6, 2, 3, 3}}}},
+       1e-5,
+       1e-4,
+       true},
+      {"max_pool2d",
+       [](const std::vector<Tensor>& x) {
+         return max_pool2d(x[0], {3, 3}, Pair{2, 2}, {1, 1});
+       },
+       {{{{2, 3, 9, 11}}}},
+       0,
+       0,
+       true},
+      {"avg_pool2d",
+       [](const std::vector<Tensor>& x) {
+         return avg_pool2d(x[0], {3, 2}, Pair{2, 1}, {1, 1});
+       },
+       {{{{2, 3, 9, 11}}}},
+       1e-6,
+       1e-5,
+       true},
+      {"avg_pool2d (padding excluded)",
+       [](const std::vector<Tensor>& x) {
+         return avg_pool2d(x[0], {3, 3}, Pair{2, 2}, {1, 1}, true, false);
+       },
+       {{{{2, 3, 9, 11}}}},
+       1e-6,
+       1e-5,
+       true},
+      {"adaptive_avg_pool2d",
+       [](const std::vector<Tensor>& x) {
+         return adaptive_avg_pool2d(x[0], {4, 5});
+       },
+       {{{{2, 3, 9, 11}}}},
+       1e-6,
+       1e-5,
+       true},
+      {"upsample_nearest",
+       [](const std::vector<Tensor>& x) {
+         return upsample_nearest(x[0], Pair{9, 13});
+       },
+       {{{{2, 3, 5, 7}}}},
+       0,
+       0,
+       true},
+      {"upsample_bilinear",
+       [](const std::vector<Tensor>& x) {
+         return upsample_bilinear(x[0], {9, 13});
+       },
+       {{{{2, 3, 5, 7}}}},
+       1e-6,
+       1e-5,
+       true},
+      {"upsample_bilinear (align_corners)",
+       [](const std::vector<Tensor>& x) {
+         return upsample_bilinear(x[0], {4, 13}, true);
+       },
+       {{{{2, 3, 5, 7}}}},
+       1e-6,
+       1e-5,
+       true},
+      {"batch_norm (training)",
+       [](const std::vector<Tensor>& x) {
+         return batch_norm(x[0], Tensor(), Tensor(), x[1], x[2], true);
+       },
+       {{{{4, 3, 5, 7}}, {{3}}, {{3}}}},
+       1e-5,
+       1e-4,
+       true},
+      {"group_norm",
+       [](const std::vector<Tensor>& x) { return group_norm(x[0], 3, x[1], x[2]); },
+       {{{{2, 6, 5, 7}}, {{6}}, {{6}}}},
+       1e-5,
+       1e-4,
+       true},
+      {"layer_norm",
+       [](const std::vector<Tensor>& x) { return layer_norm(x[0], {33}, x[1], x[2]); },
+       {{{{4, 5, 33}}, {{33}}, {{33}}}},
+       1e-5,
+       1e-4,
+       true},
+      // Boxes from a fixed list (random boxes would not be valid), features random.
+      {"roi_align",
+       [](const std::vector<Tensor>& x) {
+         const Tensor rois = from_vector<float>(
+             {0, 1.5f, 2.0f, 9.5f, 12.0f, 1, 0, 0, 15, 15, 0, 4.2f, 3.3f, 6.1f, 5.0f}, {3, 5},
+             {.device = x[0].device()});
+         return add(roi_align(x[0], rois, {3, 4}, 1.0, 2, true),
+                    sum(roi_align(x[0], rois, {2, 2}, 0.5, 0, false)));
+       },
+       {{{{2, 3, 16, 16}}}},
        1e-5,
        1e-4,
        true},
