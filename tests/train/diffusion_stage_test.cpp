@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <string>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -81,11 +84,13 @@ TEST(DiffusionOptions, DefaultsAndBadValues) {
 
 class DiffusionStage : public ::testing::Test {
  protected:
-  // ctest runs each test as its own process, in parallel: every test gets its own folder.
+  // ctest runs each test as its own process, in parallel, and other checkouts run the same tests
+  // on this machine: every test process gets its own folder (test name + process id).
   void SetUp() override {
     root_ = (fs::temp_directory_path() /
              (std::string("dreambox_diffusion_stage_") +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+              std::to_string(::getpid())))
                 .string();
     fs::remove_all(root_);
     data::shapes::ShapesConfig config;
@@ -99,6 +104,7 @@ class DiffusionStage : public ::testing::Test {
     data::Diagnostics diag;
     train_set_ = data::read_coco(layout.trainval_json, layout.image_dir, diag);
   }
+  void TearDown() override { fs::remove_all(root_); }
   train::Options options(std::vector<const char*> extra) const {
     std::vector<const char*> args = {"shapes", "--diffusion-size",   "8", "--diffusion-batch-size",
                                      "8",      "--checkpoint-every", "2"};

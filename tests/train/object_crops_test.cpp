@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+
+#include <unistd.h>
 
 #include "data/image.h"
 #include "train/object_crops.h"
@@ -134,12 +137,16 @@ TEST(CropRender, PasteBackTouchesOnlyTheBoxAndInvertsTheRender) {
 class CropStream : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    root_ = (fs::temp_directory_path() / "dreambox_object_crops_test").string();
+    // Own folder per process: other checkouts run the same tests on this machine.
+    root_ =
+        (fs::temp_directory_path() / ("dreambox_object_crops_test_" + std::to_string(::getpid())))
+            .string();
     fs::remove_all(root_);
     fs::create_directories(root_);
     data::save_image(gradient_image(40, 30), root_ + "/a.png");
     data::save_image(gradient_image(20, 20), root_ + "/b.png");
   }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
   static data::Dataset dataset() {
     data::Dataset d;
     d.categories = {{1, "square", ""}, {2, "disc", ""}};
