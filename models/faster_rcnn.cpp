@@ -8,11 +8,13 @@
 namespace models {
 
 FasterRcnnConfig mmdet_variant(FasterRcnnConfig config) {
-  config.rpn.smooth_l1_beta = 0.0;  // L1
+  config.backbone.trainable_norm_affine = true;  // norm_eval=True, requires_grad=True
+  config.rpn.smooth_l1_beta = 0.0;               // L1
   config.rpn.post_nms_top_n_train = 1000;
   config.roi_heads.smooth_l1_beta = 0.0;
   config.roi_heads.aligned = true;
   config.roi_heads.sampling_ratio = 0;  // adaptive: ceil(roi size / 7)
+  config.roi_heads.background_last = true;
   return config;
 }
 

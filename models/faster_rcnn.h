@@ -19,8 +19,9 @@ struct FasterRcnnConfig {
 };
 
 // The MMDetection variant the Dream-Box paper trained with, as switches on torchvision's layout:
-// L1 box losses, 1000 post-NMS training proposals, RoIAlign aligned with adaptive sampling.
-// (MMDet's trainable BN affine in stages 2-4 and background-last logits are not switches yet.)
+// L1 box losses, 1000 post-NMS training proposals, RoIAlign aligned with adaptive sampling,
+// batch norm with frozen statistics but trainable affine in the trainable stages (2-4), and the
+// background logit last with foreground-only box deltas (labels in targets/detections unchanged).
 FasterRcnnConfig mmdet_variant(FasterRcnnConfig config);
 
 struct FasterRcnnLosses {

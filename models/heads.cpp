@@ -67,9 +67,12 @@ Tensor TwoMlpHead::forward(const Tensor& x) {
   return engine::relu(fc7_->forward(engine::relu(fc6_->forward(x.flatten(1)))));
 }
 
-BoxPredictor::BoxPredictor(std::int64_t in_features, std::int64_t num_classes) {
+BoxPredictor::BoxPredictor(std::int64_t in_features,
+                           std::int64_t num_classes,
+                           bool background_last) {
+  const std::int64_t box_classes = background_last ? num_classes - 1 : num_classes;
   cls_score_ = register_module("cls_score", std::make_shared<Linear>(in_features, num_classes));
-  bbox_pred_ = register_module("bbox_pred", std::make_shared<Linear>(in_features, num_classes * 4));
+  bbox_pred_ = register_module("bbox_pred", std::make_shared<Linear>(in_features, box_classes * 4));
 }
 
 BoxPredictor::Output BoxPredictor::predict(const Tensor& x) {

@@ -39,13 +39,15 @@ class TwoMlpHead : public engine::nn::Module {
   std::shared_ptr<engine::nn::Linear> fc6_, fc7_;
 };
 
-// cls_score [R, classes] and class-specific bbox_pred [R, classes * 4] (background at index 0).
+// cls_score [R, classes] and class-specific bbox_pred. torchvision: background at index 0 and
+// deltas for every class [R, classes * 4]; MMDetection (background_last): background is the last
+// logit and only the foreground classes regress, [R, (classes - 1) * 4].
 class BoxPredictor : public engine::nn::Module {
  public:
-  BoxPredictor(std::int64_t in_features, std::int64_t num_classes);
+  BoxPredictor(std::int64_t in_features, std::int64_t num_classes, bool background_last = false);
   struct Output {
     Tensor class_logits;  // [R, classes]
-    Tensor box_deltas;    // [R, classes * 4]
+    Tensor box_deltas;    // [R, box classes * 4]
   };
   Output predict(const Tensor& x);
 

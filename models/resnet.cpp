@@ -45,18 +45,26 @@ std::shared_ptr<Conv2d> conv(std::int64_t in,
           .stride = {stride, stride}, .padding = {k / 2, k / 2}, .bias = false});
 }
 
-std::shared_ptr<engine::nn::Module> norm(std::int64_t channels, bool group_norm) {
-  if (group_norm) return std::make_shared<engine::nn::GroupNorm>(32, channels);
-  return std::make_shared<FrozenBatchNorm2d>(channels);
+std::shared_ptr<engine::nn::Module> norm(std::int64_t channels, NormLayer kind) {
+  if (kind == NormLayer::group) return std::make_shared<engine::nn::GroupNorm>(32, channels);
+  return std::make_shared<FrozenBatchNorm2d>(channels, 1e-5,
+                                             kind == NormLayer::frozen_trainable_affine);
 }
 
 }  // namespace
+
+NormLayer norm_layer(const ResNetConfig& config) {
+  ENGINE_CHECK(!(config.group_norm && config.trainable_norm_affine),
+               "ResNet: group_norm and trainable_norm_affine exclude each other (pick one norm)");
+  if (config.group_norm) return NormLayer::group;
+  return config.trainable_norm_affine ? NormLayer::frozen_trainable_affine : NormLayer::frozen;
+}
 
 ResidualBlock::ResidualBlock(bool bottleneck,
                              std::int64_t in_channels,
                              std::int64_t width,
                              std::int64_t stride,
-                             bool group_norm) {
+                             NormLayer norm_kind) {
   out_channels_ = bottleneck ? width * 4 : width;
   // (in, out, kernel, stride) of conv1..conv3; the stride sits in the 3x3 conv.
   std::vector<std::array<std::int64_t, 4>> specs;
@@ -69,13 +77,13 @@ ResidualBlock::ResidualBlock(bool bottleneck,
     const std::string n = std::to_string(i + 1);
     // Two statements: registration order is the state-dict order (argument order is unspecified).
     auto c = register_module("conv" + n, conv(in, out, k, s));
-    auto bn = register_module("bn" + n, norm(out, group_norm));
+    auto bn = register_module("bn" + n, norm(out, norm_kind));
     layers_.emplace_back(c, bn);
   }
   if (stride != 1 || in_channels != out_channels_) {
     downsample_ = std::make_shared<Sequential>();
     downsample_->push_back(conv(in_channels, out_channels_, 1, stride));
-    downsample_->push_back(norm(out_channels_, group_norm));
+    downsample_->push_back(norm(out_channels_, norm_kind));
     register_module("downsample", downsample_);
   }
 }
@@ -94,23 +102,26 @@ ResNetBody::ResNetBody(const ResNetConfig& config) {
   ENGINE_CHECK(config.trainable_layers >= 0 && config.trainable_layers <= 5,
                "ResNet: trainable_layers must be 0..5, got ", config.trainable_layers);
   const Depth d = depth_table(config.depth);
+  const NormLayer norm_kind = norm_layer(config);
   conv1_ = register_module("conv1", conv(3, 64, 7, 2));
-  bn1_ = register_module("bn1", norm(64, config.group_norm));
+  bn1_ = register_module("bn1", norm(64, norm_kind));
   std::int64_t channels = 64;
   for (int stage = 0; stage < 4; ++stage) {
     auto layer = std::make_shared<Sequential>();
     const std::int64_t width = 64 << stage;
     for (int b = 0; b < d.blocks[stage]; ++b) {
       auto block = std::make_shared<ResidualBlock>(d.bottleneck, channels, width,
-                                                   b == 0 && stage > 0 ? 2 : 1, config.group_norm);
+                                                   b == 0 && stage > 0 ? 2 : 1, norm_kind);
       channels = block->out_channels();
       layer->push_back(block);
     }
     stages_.push_back(register_module("layer" + std::to_string(stage + 1), layer));
     out_channels_.push_back(channels);
   }
-  // torchvision freezes from the stem upwards: trainable_layers = 3 trains layer2..layer4.
+  // torchvision freezes from the stem upwards: trainable_layers = 3 trains layer2..layer4; the
+  // stem's norm trains only with the stem (MMDet frozen_stages = 1 freezes conv1 and bn1 alike).
   conv1_->requires_grad_(config.trainable_layers >= 5);
+  bn1_->requires_grad_(config.trainable_layers >= 5);
   for (int stage = 0; stage < 4; ++stage)
     stages_[stage]->requires_grad_(stage >= 4 - config.trainable_layers);
 }

@@ -32,12 +32,20 @@ RoiHeads::RoiHeads(const RoiHeadsConfig& config, std::int64_t channels) : config
       "box_head", std::make_shared<TwoMlpHead>(channels * config.pool_size * config.pool_size,
                                                config.representation));
   box_predictor = register_module(
-      "box_predictor", std::make_shared<BoxPredictor>(config.representation, config.num_classes));
-  if (config.ood_head) ood_head = register_module("ood_head", std::make_shared<EnergyOodHead>(0));
+      "box_predictor", std::make_shared<BoxPredictor>(config.representation, config.num_classes,
+                                                      config.background_last));
+  if (config.ood_head)
+    ood_head = register_module("ood_head",
+                               std::make_shared<EnergyOodHead>(config.background_last ? -1 : 0));
   if (config.vos)
     vos = register_module(
         "vos", std::make_shared<VirtualOutliers>(config.num_classes - 1, config.representation,
                                                  config.vos_config));
+}
+
+std::int64_t RoiHeads::column(std::int64_t label) const {
+  if (!config_.background_last) return label;
+  return label == 0 ? config_.num_classes - 1 : label - 1;
 }
 
 RoiHeads::Scores RoiHeads::score(const std::vector<Tensor>& features,
@@ -130,9 +138,9 @@ RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
   const double normaliser = 1.0 / static_cast<double>(std::max<std::int64_t>(count, 1));
 
   // Classification: RoIs matched to OOD boxes are left out, the normaliser stays all sampled RoIs.
-  std::vector<std::int64_t> ce_labels = labels;
+  std::vector<std::int64_t> ce_labels(labels.size());
   for (std::size_t i = 0; i < ce_labels.size(); ++i)
-    if (ood[i] > 0) ce_labels[i] = -100;  // ignore_index
+    ce_labels[i] = ood[i] > 0 ? -100 : column(labels[i]);  // -100 = ignore_index
   const Tensor ce = engine::cross_entropy(scores.class_logits, engine::from_vector(ce_labels), {},
                                           -100, engine::Reduction::sum);
   result.classifier_loss = engine::mul(ce, normaliser);
@@ -143,7 +151,7 @@ RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
     if (labels[static_cast<std::size_t>(i)] > 0) {
       positive_rows.push_back(i);
       for (int c = 0; c < 4; ++c)
-        positive_columns.push_back(labels[static_cast<std::size_t>(i)] * 4 + c);
+        positive_columns.push_back(column(labels[static_cast<std::size_t>(i)]) * 4 + c);
     }
   if (positive_rows.empty()) {
     result.box_loss = engine::mul(engine::sum(scores.box_deltas), 0.0);
@@ -196,9 +204,10 @@ std::vector<Detections> RoiHeads::postprocess(
     const std::vector<std::array<std::int64_t, 2>>& image_sizes) const {
   std::vector<Detections> out;
   const std::int64_t classes = config_.num_classes;
+  const std::int64_t box_classes = s.box_deltas.size(1) / 4;
   const Tensor probabilities = engine::softmax(s.class_logits, -1);  // [R, classes]
   const Tensor boxes = engine::decode_boxes(s.box_deltas, engine::cat(proposals, 0),
-                                            kRoiWeights);  // [R, classes * 4]
+                                            kRoiWeights);  // [R, box_classes * 4]
   const Tensor ood = s.ood_logits.defined() ? engine::sigmoid(s.ood_logits) : Tensor();
   // Free energy at T = 1 (the energy baselines' OOD score): [R]
   const Tensor energy =
@@ -209,11 +218,12 @@ std::vector<Detections> RoiHeads::postprocess(
     const auto [h, w] = image_sizes[n];
     // Every (RoI, foreground class) pair is a candidate: [r * (classes - 1)] in RoI-major order.
     const Tensor b =
-        engine::clip_boxes_to_image(boxes.narrow(0, offset, r).reshape({r, classes, 4}),
+        engine::clip_boxes_to_image(boxes.narrow(0, offset, r).reshape({r, box_classes, 4}),
                                     static_cast<double>(h), static_cast<double>(w))
-            .narrow(1, 1, classes - 1)
+            .narrow(1, column(1), classes - 1)
             .reshape({-1, 4});
-    const Tensor p = probabilities.narrow(0, offset, r).narrow(1, 1, classes - 1).reshape({-1});
+    const Tensor p =
+        probabilities.narrow(0, offset, r).narrow(1, column(1), classes - 1).reshape({-1});
     const Tensor label = engine::add(engine::arange(classes - 1), 1.0)
                              .unsqueeze(0)
                              .expand({r, classes - 1})

@@ -14,7 +14,11 @@
 namespace models {
 
 struct RoiHeadsConfig {
-  std::int64_t num_classes = 21;  // background at index 0 (torchvision's convention)
+  std::int64_t num_classes = 21;  // background included
+  // Where the background logit sits: index 0 (torchvision) or last with foreground-only box
+  // deltas (MMDetection). Only the layout of cls_score/bbox_pred changes: targets and detections
+  // keep labels 1..num_classes-1 for the foreground in both layouts.
+  bool background_last = false;
   std::int64_t representation = 1024;
   std::int64_t pool_size = 7, sampling_ratio = 2;
   bool aligned = false;
@@ -85,6 +89,8 @@ class RoiHeads : public engine::nn::Module {
       const Scores& s,
       const std::vector<engine::Tensor>& proposals,
       const std::vector<std::array<std::int64_t, 2>>& image_sizes) const;
+  // Column of class `label` (0 = background, 1.. = foreground) in the logits and box deltas.
+  std::int64_t column(std::int64_t label) const;
   RoiHeadsConfig config_;
 };
 

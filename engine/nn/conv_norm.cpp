@@ -45,9 +45,12 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   return batch_norm(x, running_mean, running_var, weight, bias, is_training(), momentum, eps);
 }
 
-FrozenBatchNorm2d::FrozenBatchNorm2d(std::int64_t channels, double eps_) : eps(eps_) {
-  weight = register_buffer("weight", ones({channels}));
-  bias = register_buffer("bias", zeros({channels}));
+FrozenBatchNorm2d::FrozenBatchNorm2d(std::int64_t channels, double eps_, bool trainable_affine)
+    : eps(eps_) {
+  weight = trainable_affine ? register_parameter("weight", ones({channels}))
+                            : register_buffer("weight", ones({channels}));
+  bias = trainable_affine ? register_parameter("bias", zeros({channels}))
+                          : register_buffer("bias", zeros({channels}));
   running_mean = register_buffer("running_mean", zeros({channels}));
   running_var = register_buffer("running_var", ones({channels}));
 }

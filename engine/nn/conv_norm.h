@@ -37,11 +37,16 @@ class BatchNorm2d : public Module {
   double eps, momentum;
 };
 
-// Batch norm with fixed statistics and affine (torchvision.ops.FrozenBatchNorm2d): every tensor is
-// a buffer, so nothing here is trained and the state dict keys match torchvision's detectors.
+// Batch norm with fixed statistics (torchvision.ops.FrozenBatchNorm2d): the state dict keys are
+// weight, bias, running_mean, running_var as in torchvision's detectors. By default every tensor
+// is a buffer (nothing trains); with trainable_affine, weight and bias are parameters while the
+// statistics stay fixed in train mode too (MMDetection's BatchNorm with norm_eval=True,
+// requires_grad=True).
 class FrozenBatchNorm2d : public Module {
  public:
-  explicit FrozenBatchNorm2d(std::int64_t channels, double eps = 1e-5);
+  explicit FrozenBatchNorm2d(std::int64_t channels,
+                             double eps = 1e-5,
+                             bool trainable_affine = false);
   Tensor forward(const Tensor& x) override;
   Tensor weight, bias, running_mean, running_var;
   double eps;

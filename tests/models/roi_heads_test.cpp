@@ -1,5 +1,5 @@
-// RoI heads against torchvision's RoIHeads (detections and training losses, no randomness), and
-// the Dream-Box OOD head: focal-loss targets, CE exclusion of OOD RoIs, faithful/intended switch.
+// RoI heads against torchvision's RoIHeads (detections and training losses, no randomness), the
+// Dream-Box OOD head (focal targets, CE exclusion, faithful/intended) and the background-last layout.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -47,16 +47,11 @@ struct Fixture {
   }
 };
 
-TEST(RoiHeads, DetectionsMatchTorchvision) {
-  Fixture f(false);
-  auto heads = f.make();
-  heads->eval();
-  Generator gen(0);
-  const auto out = heads->forward(f.features, f.proposals, f.sizes, nullptr, gen);
-  ASSERT_EQ(out.detections.size(), 2u);
+void expect_torchvision_detections(const Fixture& f, const std::vector<models::Detections>& dets) {
+  ASSERT_EQ(dets.size(), 2u);
   for (int n = 0; n < 2; ++n) {
     const std::string p = "det" + std::to_string(n) + ".";
-    const auto& d = out.detections[n];
+    const auto& d = dets[n];
     ASSERT_EQ(d.boxes.shape(), f.golden.at(p + "boxes").shape()) << kRegenerate;
     const auto gb = d.boxes.to_vector<float>(), wb = f.golden.at(p + "boxes").to_vector<float>();
     for (std::size_t i = 0; i < gb.size(); ++i)
@@ -67,6 +62,15 @@ TEST(RoiHeads, DetectionsMatchTorchvision) {
     EXPECT_EQ(d.labels.to_vector<std::int64_t>(),
               f.golden.at(p + "labels").to_vector<std::int64_t>());
   }
+}
+
+TEST(RoiHeads, DetectionsMatchTorchvision) {
+  Fixture f(false);
+  auto heads = f.make();
+  heads->eval();
+  Generator gen(0);
+  expect_torchvision_detections(
+      f, heads->forward(f.features, f.proposals, f.sizes, nullptr, gen).detections);
 }
 
 TEST(RoiHeads, TrainingLossesMatchTorchvision) {
@@ -129,6 +133,74 @@ TEST(RoiHeads, OodTargetsFocalLossAndClassificationExclusion) {
   }
   for (std::size_t i = 0; i < o.size(); ++i)
     EXPECT_NEAR(o[i], 1.0 / (1.0 + std::exp(-(w * -energy[i] + b))), 1e-5) << i;
+}
+
+// torchvision's predictor rows in MMDetection's layout: cls_score rows [1..C-1, 0] (background
+// last), bbox_pred without the background's 4 rows.
+nn::NamedTensors to_background_last(const nn::NamedTensors& state, std::int64_t classes) {
+  nn::NamedTensors out;
+  for (const auto& [name, t] : state) {
+    if (name.starts_with("box_predictor.cls_score."))
+      out.emplace_back(name, cat({t.narrow(0, 1, classes - 1), t.narrow(0, 0, 1)}, 0));
+    else if (name.starts_with("box_predictor.bbox_pred."))
+      out.emplace_back(name, t.narrow(0, 4, (classes - 1) * 4));
+    else
+      out.emplace_back(name, t);
+  }
+  return out;
+}
+
+void expect_all_near(const Tensor& got, const Tensor& want, double tolerance, const char* what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  const auto g = got.contiguous().to_vector<float>(), w = want.contiguous().to_vector<float>();
+  for (std::size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], w[i], tolerance) << what << " " << i;
+}
+
+// MMDetection's layout (background last, foreground-only deltas) is the same model: with the
+// predictor rows permuted it gives torchvision's detections and losses, and the same OOD scores.
+TEST(RoiHeads, BackgroundLastIsTorchvisionWithPermutedPredictor) {
+  Fixture f(true);
+  auto first = f.make();
+  f.config.background_last = true;
+  auto last = std::make_unique<models::RoiHeads>(f.config, 4);
+  EXPECT_EQ(last->box_predictor->state_dict()[2].second.size(0), (4 - 1) * 4);  // bbox_pred
+  last->load_state_dict(to_background_last(first->state_dict(), 4));
+
+  first->eval();
+  last->eval();
+  Generator gen(0);
+  const auto want = first->forward(f.features, f.proposals, f.sizes, nullptr, gen).detections;
+  const auto got = last->forward(f.features, f.proposals, f.sizes, nullptr, gen).detections;
+  expect_torchvision_detections(f, got);
+  for (int n = 0; n < 2; ++n) expect_all_near(got[n].ood_scores, want[n].ood_scores, 1e-6, "ood");
+
+  // Training: the same samples (same generator), so the same losses; the plain targets match
+  // torchvision's, the OOD-flagged ones exercise the OOD exclusion and focal loss.
+  first->train();
+  last->train();
+  Generator g1(5), g2(5);
+  const auto plain = last->forward(f.features, f.proposals, f.sizes, &f.targets, g1);
+  EXPECT_NEAR(plain.classifier_loss.item(), f.golden.at("loss_classifier").item(), 1e-5);
+  EXPECT_NEAR(plain.box_loss.item(), f.golden.at("loss_box_reg").item(), 1e-5);
+  auto flagged = f.targets;
+  flagged[0].ood = from_vector<std::int64_t>({0, 1}).to(DType::b8);
+  Generator g3(6), g4(6);
+  const auto a = first->forward(f.features, f.proposals, f.sizes, &flagged, g3);
+  const auto b = last->forward(f.features, f.proposals, f.sizes, &flagged, g4);
+  EXPECT_NEAR(b.classifier_loss.item(), a.classifier_loss.item(), 1e-6);
+  EXPECT_NEAR(b.box_loss.item(), a.box_loss.item(), 1e-6);
+  EXPECT_NEAR(b.ood_loss.item(), a.ood_loss.item(), 1e-6);
+  // Gradients: MMDet's predictor gradients are torchvision's with the rows permuted.
+  add(add(a.classifier_loss, a.box_loss), a.ood_loss).backward();
+  add(add(b.classifier_loss, b.box_loss), b.ood_loss).backward();
+  nn::NamedTensors first_grads;
+  for (const auto& [name, t] : first->named_parameters()) first_grads.emplace_back(name, t.grad());
+  const auto want_grads = to_background_last(first_grads, 4);
+  const auto last_params = last->named_parameters();
+  ASSERT_EQ(last_params.size(), want_grads.size());
+  for (std::size_t i = 0; i < want_grads.size(); ++i)
+    expect_all_near(last_params[i].second.grad(), want_grads[i].second, 1e-6,
+                    want_grads[i].first.c_str());
 }
 
 }  // namespace
