@@ -1,0 +1,128 @@
+// scripts/convert_torchvision.py end to end: small torchvision models saved as .pth and converted
+// (tests/golden/run_convert_check.py) load with no missing/unexpected keys and match torchvision.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <unistd.h>
+
+#include "engine/autograd.h"
+#include "engine/io/safetensors.h"
+#include "engine/ops.h"
+#include "models/faster_rcnn.h"
+
+using namespace engine;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runs the torchvision side into a fresh folder (removed by the destructor); dir stays empty when
+// Debian's torch is not installed.
+struct ConvertedModels {
+  fs::path dir;
+  ConvertedModels() {
+    if (std::system("/usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1") != 0) return;
+    dir = fs::temp_directory_path() / ("dreambox_convert_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    const std::string command = "/usr/bin/python3 " + std::string(DREAMBOX_SOURCE_DIR) +
+                                "/tests/golden/run_convert_check.py " + dir.string() + " > " +
+                                (dir / "log.txt").string() + " 2>&1";
+    if (std::system(command.c_str()) != 0)
+      ADD_FAILURE() << command << " failed; see " << (dir / "log.txt") << " (kept)";
+    else
+      keep = false;
+  }
+  ~ConvertedModels() {
+    if (!dir.empty() && !keep) fs::remove_all(dir);
+  }
+  io::SafetensorsFile load(const char* name) const {
+    return io::load_safetensors((dir / name).string());
+  }
+  bool keep = true;
+};
+
+// max |got - want| <= tolerance * max |want|.
+void expect_close(const Tensor& got,
+                  const Tensor& want,
+                  double tolerance,
+                  const std::string& what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  const auto g = got.contiguous().to(DType::f32).to_vector<float>();
+  const auto w = want.contiguous().to(DType::f32).to_vector<float>();
+  double worst = 0, scale = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    worst = std::max(worst, static_cast<double>(std::abs(g[i] - w[i])));
+    scale = std::max(scale, static_cast<double>(std::abs(w[i])));
+  }
+  EXPECT_LE(worst, tolerance * scale) << what << " (max |ref| " << scale << ")";
+}
+
+nn::NamedTensors tensors_of(const io::SafetensorsFile& file) {
+  nn::NamedTensors out;
+  for (const auto& [name, t] : file.tensors) out.emplace_back(name, t);
+  return out;
+}
+
+void check_detector(const ConvertedModels& models) {
+  SCOPED_TRACE("fasterrcnn (ResNet-18 FPN) saved whole, converted with --num-classes 6");
+  const auto reference = models.load("reference.safetensors");
+  const auto converted = models.load("detector.safetensors");
+  models::FasterRcnnConfig config;
+  config.backbone = {.depth = 18, .trainable_layers = 3};
+  config.fpn_channels = 64;  // as run_convert_check.py
+  config.roi_heads.representation = 128;
+  config.roi_heads.num_classes = 6;  // resized by --num-classes 6
+  config.roi_heads.ood_head = false;
+  config.rpn.pre_nms_top_n_test = 300;
+  config.rpn.post_nms_top_n_test = 100;
+  models::FasterRcnn model(config);
+  const nn::LoadReport report = model.load_state_dict(tensors_of(converted), false);
+  EXPECT_TRUE(report.ok()) << report.message();
+  model.eval();
+
+  autograd::NoGradGuard no_grad;
+  const Tensor image = reference.at("detector.image");
+  const auto features = model.backbone->pyramid(image);
+  for (std::size_t level = 0; level < features.size(); ++level)
+    expect_close(features[level], reference.at("detector.p" + std::to_string(level + 2)), 1e-4,
+                 std::string("P").append(std::to_string(level + 2)));
+  Generator unused(0);
+  const Tensor proposals =
+      model.rpn->forward(features, {128, 160}, {{128, 160}}, nullptr, unused).proposals[0];
+  expect_close(proposals, reference.at("detector.proposals"), 1e-4, "proposals");
+  const auto det = model.detect(image, {{128, 160}})[0];
+  expect_close(det.boxes, reference.at("detector.boxes"), 1e-3, "detection boxes");
+  expect_close(det.scores, reference.at("detector.scores"), 1e-4, "detection scores");
+  EXPECT_EQ(det.labels.to_vector<std::int64_t>(),
+            reference.at("detector.labels").to_vector<std::int64_t>());
+}
+
+void check_resnet(const ConvertedModels& models) {
+  SCOPED_TRACE("resnet18 classifier state dict");
+  const auto reference = models.load("reference.safetensors");
+  const auto converted = models.load("resnet.safetensors");
+  models::ResNetBody body({.depth = 18});
+  // fc.* and num_batches_tracked were dropped: the names are exactly the body's.
+  const nn::LoadReport report = body.load_state_dict(tensors_of(converted), false);
+  EXPECT_TRUE(report.ok()) << report.message();
+  autograd::NoGradGuard no_grad;
+  const auto c = body.features(reference.at("resnet.image"));
+  for (std::size_t i = 0; i < c.size(); ++i)
+    expect_close(c[i], reference.at("resnet.c" + std::to_string(i + 2)), 1e-4,
+                 std::string("C").append(std::to_string(i + 2)));
+}
+
+// One test, so that the torchvision side (building, saving and converting) runs once.
+TEST(ConvertTorchvision, ConvertedModelsLoadWithoutMissingKeysAndMatchTorchvision) {
+  const ConvertedModels models;
+  if (models.dir.empty())
+    GTEST_SKIP() << "skipped: needs /usr/bin/python3 with torch and torchvision (apt-get install "
+                    "python3-torch python3-torchvision) to build and convert the models";
+  if (models.keep) return;  // the failure is already reported
+  check_detector(models);
+  check_resnet(models);
+}
+
+}  // namespace
