@@ -211,7 +211,7 @@ std::vector<Detections> RoiHeads::postprocess(
   const Tensor ood = s.ood_logits.defined() ? engine::sigmoid(s.ood_logits) : Tensor();
   // Free energy at T = 1 (the energy baselines' OOD score): [R]
   const Tensor energy =
-      engine::neg(engine::logsumexp(s.class_logits.narrow(1, 1, classes - 1), {1}));
+      engine::neg(engine::logsumexp(s.class_logits.narrow(1, column(1), classes - 1), {1}));
   std::int64_t offset = 0;
   for (std::size_t n = 0; n < proposals.size(); ++n) {
     const std::int64_t r = proposals[n].size(0);

@@ -1,5 +1,6 @@
 // RoI heads against torchvision's RoIHeads (detections and training losses, no randomness), the
-// Dream-Box OOD head (focal targets, CE exclusion, faithful/intended) and the background-last layout.
+// Dream-Box OOD head (focal targets, CE exclusion, faithful/intended) and the background-last
+// layout.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -172,7 +173,10 @@ TEST(RoiHeads, BackgroundLastIsTorchvisionWithPermutedPredictor) {
   const auto want = first->forward(f.features, f.proposals, f.sizes, nullptr, gen).detections;
   const auto got = last->forward(f.features, f.proposals, f.sizes, nullptr, gen).detections;
   expect_torchvision_detections(f, got);
-  for (int n = 0; n < 2; ++n) expect_all_near(got[n].ood_scores, want[n].ood_scores, 1e-6, "ood");
+  for (int n = 0; n < 2; ++n) {
+    expect_all_near(got[n].ood_scores, want[n].ood_scores, 1e-6, "ood score");
+    expect_all_near(got[n].energies, want[n].energies, 1e-5, "energy");
+  }
 
   // Training: the same samples (same generator), so the same losses; the plain targets match
   // torchvision's, the OOD-flagged ones exercise the OOD exclusion and focal loss.
