@@ -4,6 +4,7 @@
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
+#include "models/targets.h"
 
 namespace models {
 
@@ -47,9 +48,11 @@ FasterRcnnLosses FasterRcnn::losses(const engine::Tensor& images,
                                     const std::vector<DetectionTargets>& targets,
                                     engine::Generator& gen) {
   ENGINE_CHECK(is_training(), "FasterRcnn::losses needs train mode (call train())");
+  check_targets(targets, image_sizes, roi_heads->num_classes());
   const auto features = backbone->pyramid(images);
-  std::vector<engine::Tensor> gt_boxes;
-  for (const auto& t : targets) gt_boxes.push_back(t.boxes);
+  std::vector<engine::Tensor> gt_boxes;  // [G_n, 4]; an image without boxes gets [0, 4]
+  for (const auto& t : targets)
+    gt_boxes.push_back(t.boxes.defined() ? t.boxes : engine::zeros({0, 4}));
   const RpnOutput proposals =
       rpn->forward(features, batch_size(images), image_sizes, &gt_boxes, gen);
   const RoiHeadsOutput heads =

@@ -68,6 +68,7 @@ class RoiHeads : public engine::nn::Module {
                          const std::vector<std::array<std::int64_t, 2>>& image_sizes,
                          const std::vector<DetectionTargets>* targets,
                          engine::Generator& gen);
+  std::int64_t num_classes() const { return config_.num_classes; }  // background included
   std::shared_ptr<TwoMlpHead> box_head;
   std::shared_ptr<BoxPredictor> box_predictor;
   std::shared_ptr<EnergyOodHead> ood_head;
