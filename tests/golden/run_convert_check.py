@@ -2,13 +2,16 @@
 # Run by tests/models/convert_torchvision_test.cpp (not committed data): saves small torchvision
 # models as .pth, converts them with scripts/convert_torchvision.py and writes torchvision's outputs.
 #
-#   /usr/bin/python3 tests/golden/run_convert_check.py OUT_DIR
+#   /usr/bin/python3 tests/golden/run_convert_check.py OUT_DIR [--full-r50]
 # writes OUT_DIR/{detector,resnet}.safetensors (converted) and OUT_DIR/reference.safetensors:
 #   detector: a random-init FasterRCNN (ResNet-18, FPN 64, box head 128, 9 classes) saved whole (pickled), converted
 #     with --num-classes 6; reference = torchvision's FasterRCNN(num_classes=6) holding the
 #     converted tensors, run on a normalised 128x160 image: P2..P6, proposals, detections;
 #   resnet: a random-init resnet18 classifier's state dict (with fc and num_batches_tracked),
 #     converted; reference = its layer1..layer4 outputs in eval mode on a 64x64 image.
+# --full-r50 instead: fasterrcnn_resnet50_fpn (random init, 91 classes) as a state dict, converted
+#   with --num-classes 21, on a 512x512 image (r50.* entries; the test runs it when
+#   DREAMBOX_FULL_R50=1, data not committed).
 import json
 import os
 import struct
@@ -18,7 +21,7 @@ import sys
 import numpy as np
 import torch
 import torchvision
-from torchvision.models.detection import FasterRCNN
+from torchvision.models.detection import FasterRCNN, fasterrcnn_resnet50_fpn
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from torchvision.models.detection.image_list import ImageList
@@ -51,44 +54,53 @@ def convert(src, dst, *options):
     subprocess.run([sys.executable, CONVERTER, src, dst, *options], check=True)
 
 
-def detector(out_dir, reference):
-    def build(classes):  # ResNet-18 with a slim FPN (64) and box head (128) to stay fast
-        body = torchvision.models.resnet18(norm_layer=FrozenBatchNorm2d)
-        backbone = BackboneWithFPN(body, {f"layer{i}": str(i - 1) for i in range(1, 5)},
-                                   [64, 128, 256, 512], FPN_CHANNELS)
-        return FasterRCNN(backbone, rpn_pre_nms_top_n_test=300, rpn_post_nms_top_n_test=100,
-                          box_head=TwoMLPHead(FPN_CHANNELS * 49, REPRESENTATION),
-                          box_predictor=FastRCNNPredictor(REPRESENTATION, classes))
+def small_detector(classes):  # ResNet-18 with a slim FPN (64) and box head (128) to stay fast
+    body = torchvision.models.resnet18(norm_layer=FrozenBatchNorm2d)
+    backbone = BackboneWithFPN(body, {f"layer{i}": str(i - 1) for i in range(1, 5)},
+                               [64, 128, 256, 512], FPN_CHANNELS)
+    return FasterRCNN(backbone, rpn_pre_nms_top_n_test=300, rpn_post_nms_top_n_test=100,
+                      box_head=TwoMLPHead(FPN_CHANNELS * 49, REPRESENTATION),
+                      box_predictor=FastRCNNPredictor(REPRESENTATION, classes))
 
+
+def full_r50(classes):  # torchvision's fasterrcnn_resnet50_fpn, random init
+    return fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=classes)
+
+
+def detector(out_dir, reference, tag, build, classes, size, whole_model):
+    """Saves build(classes[0]) (whole or as a state dict), converts it with --num-classes
+    classes[1], and records torchvision's outputs of build(classes[1]) holding the converted
+    tensors on a normalised image of `size` (no resize transform)."""
     torch.manual_seed(11)
-    model = build(9)
+    model = build(classes[0])
     with torch.no_grad():  # spread the scores so that their order does not hinge on rounding
         model.rpn.head.cls_logits.weight.mul_(100.0)
-    source = os.path.join(out_dir, "detector.pth")
-    torch.save(model, source)  # the whole model, pickled
-    converted = os.path.join(out_dir, "detector.safetensors")
-    convert(source, converted, "--num-classes", "6", "--allow-pickle", "--seed", "4")
+    source = os.path.join(out_dir, tag + ".pth")
+    torch.save(model if whole_model else model.state_dict(), source)
+    converted = os.path.join(out_dir, tag + ".safetensors")
+    convert(source, converted, "--num-classes", str(classes[1]), "--seed", "4",
+            *(["--allow-pickle"] if whole_model else []))
     tensors = read_safetensors(converted)
     original = model.state_dict()
     for name, value in tensors.items():  # everything but the resized predictor is unchanged
         if not name.startswith("roi_heads.box_predictor."):
             assert torch.equal(value, original[name]), name
-    ref = build(6)
+    ref = build(classes[1])
     ref.load_state_dict(tensors)  # strict: the names are torchvision's
     ref.eval()
-    image = torch.randn(1, 3, 128, 160)
+    image = torch.randn(1, 3, *size)
     with torch.no_grad():
         features = ref.backbone(image)
-        images = ImageList(image, [(128, 160)])
+        images = ImageList(image, [size])
         proposals, _ = ref.rpn(images, features)
         detections, _ = ref.roi_heads(features, proposals, images.image_sizes)
-    reference["detector.image"] = image
+    reference[f"{tag}.image"] = image
     for level, value in enumerate(features.values()):
-        reference[f"detector.p{level + 2}"] = value
-    reference["detector.proposals"] = proposals[0]
+        reference[f"{tag}.p{level + 2}"] = value
+    reference[f"{tag}.proposals"] = proposals[0]
     for key in ("boxes", "scores", "labels"):
-        reference[f"detector.{key}"] = detections[0][key]
-    print("detector: detections", detections[0]["boxes"].shape[0])
+        reference[f"{tag}.{key}"] = detections[0][key]
+    print(f"{tag}: {proposals[0].shape[0]} proposals, {detections[0]['boxes'].shape[0]} detections")
 
 
 def resnet(out_dir, reference):
@@ -117,8 +129,11 @@ def resnet(out_dir, reference):
 def main():
     out_dir = sys.argv[1]
     reference = {}
-    detector(out_dir, reference)
-    resnet(out_dir, reference)
+    if "--full-r50" in sys.argv[2:]:  # local check, a few hundred MB: not run by the test suite
+        detector(out_dir, reference, "r50", full_r50, (91, 21), (512, 512), False)
+    else:
+        detector(out_dir, reference, "detector", small_detector, (9, 6), (128, 160), True)
+        resnet(out_dir, reference)
     write_safetensors(os.path.join(out_dir, "reference.safetensors"), reference,
                       {"torch": torch.__version__, "torchvision": torchvision.__version__})
 

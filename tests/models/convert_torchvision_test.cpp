@@ -22,13 +22,13 @@ namespace fs = std::filesystem;
 // Debian's torch is not installed.
 struct ConvertedModels {
   fs::path dir;
-  ConvertedModels() {
+  explicit ConvertedModels(const std::string& options = "") {
     if (std::system("/usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1") != 0) return;
     dir = fs::temp_directory_path() / ("dreambox_convert_" + std::to_string(getpid()));
     fs::create_directories(dir);
     const std::string command = "/usr/bin/python3 " + std::string(DREAMBOX_SOURCE_DIR) +
-                                "/tests/golden/run_convert_check.py " + dir.string() + " > " +
-                                (dir / "log.txt").string() + " 2>&1";
+                                "/tests/golden/run_convert_check.py " + dir.string() + " " +
+                                options + " > " + (dir / "log.txt").string() + " 2>&1";
     if (std::system(command.c_str()) != 0)
       ADD_FAILURE() << command << " failed; see " << (dir / "log.txt") << " (kept)";
     else
@@ -65,38 +65,33 @@ nn::NamedTensors tensors_of(const io::SafetensorsFile& file) {
   return out;
 }
 
-void check_detector(const ConvertedModels& models) {
-  SCOPED_TRACE("fasterrcnn (ResNet-18 FPN) saved whole, converted with --num-classes 6");
+// Loads OUT/<tag>.safetensors into a detector built from `config` (must report nothing missing or
+// unexpected) and compares P2..P6, the proposals and the detections with torchvision's.
+void check_detector(const ConvertedModels& models,
+                    const std::string& tag,
+                    const models::FasterRcnnConfig& config) {
   const auto reference = models.load("reference.safetensors");
-  const auto converted = models.load("detector.safetensors");
-  models::FasterRcnnConfig config;
-  config.backbone = {.depth = 18, .trainable_layers = 3};
-  config.fpn_channels = 64;  // as run_convert_check.py
-  config.roi_heads.representation = 128;
-  config.roi_heads.num_classes = 6;  // resized by --num-classes 6
-  config.roi_heads.ood_head = false;
-  config.rpn.pre_nms_top_n_test = 300;
-  config.rpn.post_nms_top_n_test = 100;
+  const auto converted = models.load((tag + ".safetensors").c_str());
   models::FasterRcnn model(config);
   const nn::LoadReport report = model.load_state_dict(tensors_of(converted), false);
   EXPECT_TRUE(report.ok()) << report.message();
   model.eval();
 
   autograd::NoGradGuard no_grad;
-  const Tensor image = reference.at("detector.image");
+  const Tensor image = reference.at(tag + ".image");
+  const std::array<std::int64_t, 2> size{image.size(2), image.size(3)};
   const auto features = model.backbone->pyramid(image);
   for (std::size_t level = 0; level < features.size(); ++level)
-    expect_close(features[level], reference.at("detector.p" + std::to_string(level + 2)), 1e-4,
+    expect_close(features[level], reference.at(tag + ".p" + std::to_string(level + 2)), 1e-4,
                  std::string("P").append(std::to_string(level + 2)));
   Generator unused(0);
-  const Tensor proposals =
-      model.rpn->forward(features, {128, 160}, {{128, 160}}, nullptr, unused).proposals[0];
-  expect_close(proposals, reference.at("detector.proposals"), 1e-4, "proposals");
-  const auto det = model.detect(image, {{128, 160}})[0];
-  expect_close(det.boxes, reference.at("detector.boxes"), 1e-3, "detection boxes");
-  expect_close(det.scores, reference.at("detector.scores"), 1e-4, "detection scores");
+  const Tensor proposals = model.rpn->forward(features, size, {size}, nullptr, unused).proposals[0];
+  expect_close(proposals, reference.at(tag + ".proposals"), 1e-4, "proposals");
+  const auto det = model.detect(image, {size})[0];
+  expect_close(det.boxes, reference.at(tag + ".boxes"), 1e-3, "detection boxes");
+  expect_close(det.scores, reference.at(tag + ".scores"), 1e-4, "detection scores");
   EXPECT_EQ(det.labels.to_vector<std::int64_t>(),
-            reference.at("detector.labels").to_vector<std::int64_t>());
+            reference.at(tag + ".labels").to_vector<std::int64_t>());
 }
 
 void check_resnet(const ConvertedModels& models) {
@@ -120,9 +115,34 @@ TEST(ConvertTorchvision, ConvertedModelsLoadWithoutMissingKeysAndMatchTorchvisio
   if (models.dir.empty())
     GTEST_SKIP() << "skipped: needs /usr/bin/python3 with torch and torchvision (apt-get install "
                     "python3-torch python3-torchvision) to build and convert the models";
-  if (models.keep) return;  // the failure is already reported
-  check_detector(models);
+  if (models.keep) return;          // the failure is already reported
+  models::FasterRcnnConfig config;  // run_convert_check.py's small detector
+  config.backbone = {.depth = 18, .trainable_layers = 3};
+  config.fpn_channels = 64;
+  config.roi_heads.representation = 128;
+  config.roi_heads.num_classes = 6;  // resized by --num-classes 6
+  config.roi_heads.ood_head = false;
+  config.rpn.pre_nms_top_n_test = 300;
+  config.rpn.post_nms_top_n_test = 100;
+  {
+    SCOPED_TRACE("fasterrcnn (ResNet-18 FPN 64) saved whole, converted with --num-classes 6");
+    check_detector(models, "detector", config);
+  }
   check_resnet(models);
+}
+
+// torchvision's full fasterrcnn_resnet50_fpn (random init) converted with --num-classes 21, on a
+// 512x512 image. Slow and a few hundred MB of temporary files: run with DREAMBOX_FULL_R50=1.
+TEST(ConvertTorchvision, FullSizeR50OnRequest) {
+  const char* wanted = std::getenv("DREAMBOX_FULL_R50");
+  if (wanted == nullptr || std::string(wanted) != "1")
+    GTEST_SKIP() << "local check: set DREAMBOX_FULL_R50=1 to run it";
+  const ConvertedModels models("--full-r50");
+  if (models.dir.empty()) GTEST_SKIP() << "skipped: needs /usr/bin/python3 with torchvision";
+  if (models.keep) return;
+  models::FasterRcnnConfig config;  // torchvision's defaults
+  config.roi_heads.ood_head = false;
+  check_detector(models, "r50", config);
 }
 
 }  // namespace
