@@ -54,7 +54,7 @@ RoiHeads::Scores RoiHeads::score(const std::vector<Tensor>& features,
   const Tensor pooled =
       engine::multi_scale_roi_align(levels, engine::boxes_to_rois(proposals), kScales,
                                     {config_.pool_size, config_.pool_size}, config_.sampling_ratio,
-                                    config_.aligned);  // [R, C, 7, 7]
+                                    config_.aligned);     // [R, C, 7, 7]
   const Tensor box_features = box_head->forward(pooled);  // [R, representation]
   const auto out = box_predictor->predict(box_features);
   return {out.class_logits, out.box_deltas,
@@ -194,8 +194,8 @@ Tensor RoiHeads::vos_loss(const Scores& scores,
   const Tensor outliers = vos->synthesize(gen);  // [K, representation], constants
   const Tensor outlier_logits = box_predictor->predict(outliers).class_logits;  // [K, classes]
   return vos->uncertainty_loss(
-      engine::index_select(scores.class_logits, 0, index).narrow(1, 1, foreground),
-      outlier_logits.narrow(1, 1, foreground));
+      engine::index_select(scores.class_logits, 0, index).narrow(1, column(1), foreground),
+      outlier_logits.narrow(1, column(1), foreground));
 }
 
 std::vector<Detections> RoiHeads::postprocess(
