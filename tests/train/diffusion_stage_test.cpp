@@ -14,6 +14,7 @@
 #include "data/coco.h"
 #include "data/shapes/generator.h"
 #include "engine/io/safetensors.h"
+#include "tests/train/parse_flags.h"
 #include "train/diffusion_training.h"
 #include "train/options.h"
 #include "train/outlier_generation.h"
@@ -22,20 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-train::Options parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "train_dreambox");
-  bool help = false;
-  return train::parse_options(static_cast<int>(args.size()), args.data(), help);
-}
-
-std::string error_of(std::vector<const char*> args) {
-  try {
-    parse(std::move(args));
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
+using train_test::error_of;
+using train_test::parse;
 
 std::vector<double> logged_losses(const std::string& log) {
   std::vector<double> out;

@@ -10,6 +10,7 @@
 #include "data/coco.h"
 #include "data/shapes/generator.h"
 #include "engine/ops.h"
+#include "tests/train/parse_flags.h"
 #include "train/detector_training.h"
 #include "train/evaluation.h"
 #include "train/options.h"
@@ -20,20 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-train::Options parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "train_dreambox");
-  bool help = false;
-  return train::parse_options(static_cast<int>(args.size()), args.data(), help);
-}
-
-std::string error_of(std::vector<const char*> args) {
-  try {
-    parse(std::move(args));
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
+using train_test::error_of;
+using train_test::parse;
 
 TEST(TrainOptions, DefaultsFlagsAndErrors) {
   const auto o = parse({"shapes", "--lr", "0.005", "--train-sizes=128,160", "--stages",
