@@ -123,4 +123,29 @@ void roi_align_backward(const Tensor& grad_out,
                         const kernels::cpu::RoiAlignParams& p,
                         const Tensor& grad_x);
 
+// ---- sorting, selection and losses (kernels2): the kernels::cpu signatures of the same names
+// (kernels/cpu/select.h, loss.h); inputs contiguous as there. nonzero and repeat_index read a
+// count back from the device (the output size), so they wait for the queued work.
+void sort(const Tensor& x,
+          std::int64_t dim,
+          bool descending,
+          const Tensor& values_out,
+          const Tensor& indices_out);  // f32 f64 i32 i64
+Tensor nonzero(const Tensor& x);       // any dtype, rank <= 8
+void put_slices(const Tensor& out, const Tensor& offsets, const Tensor& values, bool accumulate);
+void take_slices(const Tensor& src, const Tensor& offsets, const Tensor& out);
+Tensor repeat_index(const Tensor& repeats);
+void bce_with_logits(const Tensor& x,
+                     const Tensor& t,
+                     const Tensor& weight,
+                     const Tensor& pos_weight,
+                     const Tensor& out);  // f32
+void bce_with_logits_backward(const Tensor& grad,
+                              const Tensor& x,
+                              const Tensor& t,
+                              const Tensor& weight,
+                              const Tensor& pos_weight,
+                              const Tensor& grad_x,
+                              const Tensor& grad_t);
+
 }  // namespace engine::cuda_backend

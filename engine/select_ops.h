@@ -15,6 +15,7 @@ namespace engine {
 // The k largest (or smallest) elements along dim, always in sorted order (sorted = false is
 // accepted and gives the same order); ties keep index order. NaN counts as the largest value.
 // values differentiable, indices i64. Errors: k outside [0, size(dim)], non-numeric dtype.
+// k = 0 gives empty values and indices (size 0 along dim). On cuda: f32 f64 i32 i64.
 ValuesIndices topk(const Tensor& x,
                    std::int64_t k,
                    std::int64_t dim = -1,
@@ -22,11 +23,13 @@ ValuesIndices topk(const Tensor& x,
                    bool sorted = true);
 
 // Stable sort along dim (equal elements keep their order, in both directions; NaN sorts as the
-// largest value). values differentiable, indices i64.
+// largest value). values differentiable, indices i64. An empty x gives empty values and indices.
 ValuesIndices sort(const Tensor& x, std::int64_t dim = -1, bool descending = false);
 Tensor argsort(const Tensor& x, std::int64_t dim = -1, bool descending = false);
 
-// i64 [n, rank] coordinates of the non-zero (true) elements in row-major order.
+// i64 [n, rank] coordinates of the non-zero (true) elements in row-major order: [0, rank] when
+// none is (an all-false mask), [1, 0] or [0, 0] for a 0-d x. On cuda it waits for the device
+// (the count sizes the result).
 Tensor nonzero(const Tensor& x);
 
 // The elements of x where the bool mask is true, as a 1-D tensor; x and mask broadcast

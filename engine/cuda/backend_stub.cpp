@@ -147,4 +147,32 @@ void roi_align_backward(const Tensor&,
   no_backend("roi_align");
 }
 
+void sort(const Tensor&, std::int64_t, bool, const Tensor&, const Tensor&) {
+  no_backend("sort");
+}
+Tensor nonzero(const Tensor&) {
+  no_backend("nonzero");
+}
+void put_slices(const Tensor&, const Tensor&, const Tensor&, bool) {
+  no_backend("index_put");
+}
+void take_slices(const Tensor&, const Tensor&, const Tensor&) {
+  no_backend("index_put");
+}
+Tensor repeat_index(const Tensor&) {
+  no_backend("repeat_interleave");
+}
+void bce_with_logits(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
+  no_backend("binary_cross_entropy_with_logits");
+}
+void bce_with_logits_backward(const Tensor&,
+                              const Tensor&,
+                              const Tensor&,
+                              const Tensor&,
+                              const Tensor&,
+                              const Tensor&,
+                              const Tensor&) {
+  no_backend("binary_cross_entropy_with_logits");
+}
+
 }  // namespace engine::cuda_backend

@@ -11,13 +11,8 @@
 namespace engine::cuda_backend {
 
 namespace {
-// The device pointer of a contiguous f32 tensor (nullptr for an undefined optional one).
 float* f32(const Tensor& t, const char* op) {
-  if (!t.defined()) return nullptr;
-  ENGINE_CHECK(t.dtype() == DType::f32, op, ": no CUDA kernel yet for dtype ",
-               dtype_name(t.dtype()), " (", t.str(), "); f32 only");
-  ENGINE_CHECK(t.is_contiguous(), op, ": the CUDA kernel needs contiguous tensors, got ", t.str());
-  return device_pointer<float>(t);
+  return contiguous_f32(t, op);
 }
 }  // namespace
 

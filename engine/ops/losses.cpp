@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "engine/device_kernel.h"
 #include "engine/losses.h"
 #include "engine/ops.h"
 #include "kernels/cpu/loss.h"
@@ -37,6 +38,7 @@ void check_pair(const Tensor& x, const Tensor& y, const char* op) {
 Tensor expanded_weight(const Tensor& w, const Tensor& like, const char* op, const char* what) {
   if (!w.defined()) return {};
   check_same_dtype(like, w, op);
+  check_same_device(like, w, op);
   ENGINE_CHECK(broadcast_shapes(w.shape(), like.shape(), op) == like.shape(), op, ": ", what, " ",
                w.str(), " does not broadcast to the input ", like.str());
   return w.detach().expand(like.shape()).contiguous();
@@ -65,7 +67,7 @@ Tensor cross_entropy(const Tensor& logits_in,
                shape_str(unbatched ? Shape{} : expected), ")");
   const std::int64_t classes = logits.size(1);
   {
-    const Tensor t = target.contiguous();
+    const Tensor t = target.cpu().contiguous();  // validated on the host
     const std::int64_t* p = t.data_ptr<std::int64_t>();
     for (std::int64_t i = 0; i < t.numel(); ++i)
       ENGINE_CHECK(p[i] == ignore_index || (p[i] >= 0 && p[i] < classes), op, ": target ", p[i],
@@ -76,6 +78,7 @@ Tensor cross_entropy(const Tensor& logits_in,
     ENGINE_CHECK(weight.dim() == 1 && weight.size(0) == classes, op, ": weight ", weight.str(),
                  " must be [", classes, "] for logits ", logits_in.str());
     check_same_dtype(logits, weight, op);
+    check_same_device(logits, weight, op);
   }
   const Tensor valid = ne(target, static_cast<double>(ignore_index));
   const Tensor safe = where(valid, target, 0.0);
@@ -83,7 +86,7 @@ Tensor cross_entropy(const Tensor& logits_in,
       gather(log_softmax(logits, 1), 1, safe.unsqueeze(1)).squeeze(1);  // log p[target]
   Tensor w = weight.defined()
                  ? index_select(weight.detach(), 0, safe.reshape({-1})).reshape(safe.shape())
-                 : ones(safe.shape(), {.dtype = logits.dtype()});
+                 : ones(safe.shape(), {.dtype = logits.dtype(), .device = logits.device()});
   w = where(valid, w, 0.0);
   Tensor loss = neg(mul(picked, w));
   if (unbatched) loss = loss.squeeze(0);
@@ -96,19 +99,18 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x_in,
                                         const Tensor& weight,
                                         const Tensor& pos_weight,
                                         Reduction reduction) {
-  require_cpu("binary_cross_entropy_with_logits", {x_in, t_in, weight, pos_weight});
   const char* op = "binary_cross_entropy_with_logits";
   check_pair(x_in, t_in, op);
   const Tensor x = x_in.contiguous(), t = t_in.contiguous();
   const Tensor w = expanded_weight(weight, x, op, "weight"),
                pw = expanded_weight(pos_weight, x, op, "pos_weight");
   Tensor loss = empty_like(x);
-  kernels::cpu::bce_with_logits(x, t, w, pw, loss);
+  DEVICE_KERNEL(x, bce_with_logits(x, t, w, pw, loss));
   autograd::record(
       op, loss, {x, t},
       [x = x.detach(), t = t.detach(), w, pw](const Tensor& g, const NeedsGrad& needs) {
         Tensor gx = needs[0] ? empty_like(x) : Tensor(), gt = needs[1] ? empty_like(t) : Tensor();
-        kernels::cpu::bce_with_logits_backward(g.contiguous(), x, t, w, pw, gx, gt);
+        DEVICE_KERNEL(x, bce_with_logits_backward(g.contiguous(), x, t, w, pw, gx, gt));
         return std::vector<Tensor>{gx, gt};
       });
   return reduce(loss, reduction);
@@ -131,7 +133,8 @@ Tensor smooth_l1_loss(const Tensor& x, const Tensor& y, double beta, Reduction r
   ENGINE_CHECK(beta >= 0, "smooth_l1_loss: beta must not be negative, got ", beta);
   const Tensor z = abs(sub(x, y));
   if (beta == 0) return reduce(z, reduction);
-  const Tensor quadratic = div(mul(mul(z, 0.5), z), scalar_tensor(beta, {.dtype = z.dtype()}));
+  const Tensor quadratic =
+      div(mul(mul(z, 0.5), z), scalar_tensor(beta, {.dtype = z.dtype(), .device = z.device()}));
   return reduce(where(lt(z, beta), quadratic, z - 0.5 * beta), reduction);
 }
 

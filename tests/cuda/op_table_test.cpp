@@ -12,7 +12,9 @@
 
 #include "engine/detection_ops.h"
 #include "engine/functional.h"
+#include "engine/losses.h"
 #include "engine/ops.h"
+#include "engine/select_ops.h"
 #include "tests/cuda/cuda_test_util.h"
 
 using namespace engine;
@@ -443,6 +445,200 @@ TEST(CudaOpTable, LayerOps) {
        true},
   };
   run_table(table);
+}
+
+// ---- sorting, selection and losses (kernels2)
+
+// An i64 tensor on the device of `like`.
+Tensor i64_on(const std::vector<std::int64_t>& values, const Shape& shape, const Tensor& like) {
+  return from_vector(values, shape, {.dtype = DType::i64, .device = like.device()});
+}
+
+TEST(CudaOpTable, SortAndSelect) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  // f32 values with many ties (floor of 2x in -4..3) and continuous ones, several layouts.
+  const std::vector<std::vector<Input>> shapes = {
+      {{{7}}}, {{{33, 65}, true}}, {{{0, 5}}}, {{{3, 1, 5}}}};
+  const std::vector<std::vector<Input>> long_rows = {{{{2, 3000}}}};  // merge passes
+  const auto tied = [](const Tensor& x) { return floor(mul(x, 2.0)); };
+  std::vector<Case> table;
+  for (bool descending : {false, true}) {
+    const std::string order = descending ? " descending" : " ascending";
+    table.push_back(
+        {"sort values" + order,
+         [descending](const std::vector<Tensor>& x) { return sort(x[0], -1, descending).values; },
+         shapes, 0, 0, false});
+    table.push_back({"sort indices with ties" + order,
+                     [descending, tied](const std::vector<Tensor>& x) {
+                       return sort(tied(x[0]), -1, descending).indices;
+                     },
+                     shapes, 0, 0, false});
+    table.push_back({"argsort along dim 0 with ties" + order,
+                     [descending, tied](const std::vector<Tensor>& x) {
+                       return argsort(tied(x[0]), 0, descending);
+                     },
+                     {{{{33, 65}, true}}, {{{9, 4, 3}}}},
+                     0,
+                     0,
+                     false});
+    table.push_back({"sort of long rows" + order,
+                     [descending, tied](const std::vector<Tensor>& x) {
+                       const ValuesIndices r = sort(tied(x[0]), 1, descending);
+                       return add(r.values, r.indices.to(DType::f32));
+                     },
+                     long_rows, 0, 0, false});
+  }
+  table.push_back({"sort i64",
+                   [](const std::vector<Tensor>& x) {
+                     const ValuesIndices r = sort(x[0], 0, true);
+                     return add(r.values, mul(r.indices, 10.0));
+                   },
+                   {{{{40, 3}, true, Values::small_ints}}},
+                   0,
+                   0,
+                   false});
+  for (bool largest : {true, false})
+    table.push_back({largest ? "topk largest (values + 100 * indices)" : "topk smallest",
+                     [largest, tied](const std::vector<Tensor>& x) {
+                       const ValuesIndices r = topk(tied(x[0]), 3, -1, largest);
+                       return add(r.values, mul(r.indices.to(DType::f32), 100.0));
+                     },
+                     {{{{33, 65}, true}}, {{{2, 3000}}}, {{{5, 3}}}},
+                     0,
+                     0,
+                     false});
+  table.push_back({"topk k = 0",
+                   [](const std::vector<Tensor>& x) { return topk(x[0], 0).indices; },
+                   {{{{4, 6}}}},
+                   0,
+                   0,
+                   false});
+  table.push_back({"nonzero",
+                   [](const std::vector<Tensor>& x) { return nonzero(gt(x[0], 0.5)); },
+                   {{{{33, 65}, true}}, {{{3, 1, 5}}}, {{{0, 5}}}, {{{}}}, {{{2, 2000}}}},
+                   0,
+                   0,
+                   false});
+  table.push_back({"nonzero of an all-false mask",
+                   [](const std::vector<Tensor>& x) { return nonzero(gt(x[0], 10.0)); },
+                   {{{{9, 7}}}},
+                   0,
+                   0,
+                   false});
+  table.push_back({"repeat_interleave(repeats)",
+                   [](const std::vector<Tensor>& x) {
+                     return repeat_interleave(i64_on({2, 0, 3, 1, 0, 4}, {6}, x[0]));
+                   },
+                   {{{{1}}}},
+                   0,
+                   0,
+                   false});
+  table.push_back({"repeat_interleave(repeats) of zeros",
+                   [](const std::vector<Tensor>& x) {
+                     return repeat_interleave(i64_on({0, 0}, {2}, x[0]));
+                   },
+                   {{{{1}}}},
+                   0,
+                   0,
+                   false});
+  for (bool accumulate : {false, true}) {
+    const std::string how = accumulate ? " (accumulate)" : "";
+    table.push_back({"index_put rows with repeats" + how,
+                     [accumulate](const std::vector<Tensor>& x) {
+                       return index_put(x[0], {i64_on({4, 0, -2, 4}, {4}, x[0])}, x[1], accumulate);
+                     },
+                     {{{{6, 5}}, {{4, 5}}}, {{{6, 5}}, {{5}}}},
+                     1e-6,
+                     1e-6,
+                     true});
+    table.push_back({"index_put elements by two indices" + how,
+                     [accumulate](const std::vector<Tensor>& x) {
+                       return index_put(
+                           x[0], {i64_on({1, 2, 1}, {3}, x[0]), i64_on({0, 3, 0}, {3}, x[0])}, x[1],
+                           accumulate);
+                     },
+                     {{{{3, 4}, true}, {{3}}}},
+                     1e-6,
+                     1e-6,
+                     true});
+  }
+  table.push_back(
+      {"index_put by a bool mask",
+       [](const std::vector<Tensor>& x) { return index_put(x[0], {gt(x[1], 0.0)}, x[2]); },
+       {{{{4, 3}}, {{4}}, {{1}}}},
+       0,
+       0,
+       true});
+  run_table(table);
+}
+
+TEST(CudaOpTable, Losses) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  const std::vector<std::vector<Input>> pairs = {
+      {{{7}}, {{7}}}, {{{33, 65}, true}, {{33, 65}}}, {{{0, 5}}, {{0, 5}}}};
+  std::vector<Case> table;
+  for (Reduction r : {Reduction::none, Reduction::mean, Reduction::sum}) {
+    const std::string red = r == Reduction::none   ? " none"
+                            : r == Reduction::mean ? " mean"
+                                                   : " sum";
+    table.push_back({"binary_cross_entropy_with_logits" + red,
+                     [r](const std::vector<Tensor>& x) {
+                       return binary_cross_entropy_with_logits(mul(x[0], 4.0), sigmoid(x[1]), {},
+                                                               {}, r);
+                     },
+                     pairs, 1e-6, 1e-5, true});
+    table.push_back(
+        {"smooth_l1 beta 0.5" + red,
+         [r](const std::vector<Tensor>& x) { return smooth_l1_loss(x[0], x[1], 0.5, r); }, pairs,
+         1e-6, 1e-5, true});
+    table.push_back({"smooth_l1 beta 0 (L1)" + red,
+                     [r](const std::vector<Tensor>& x) { return smooth_l1_loss(x[0], x[1], 0, r); },
+                     pairs, 1e-6, 1e-5, true});
+    table.push_back({"l1" + red,
+                     [r](const std::vector<Tensor>& x) { return l1_loss(x[0], x[1], r); }, pairs,
+                     1e-6, 1e-5, true});
+    table.push_back({"mse" + red,
+                     [r](const std::vector<Tensor>& x) { return mse_loss(x[0], x[1], r); }, pairs,
+                     1e-6, 1e-5, true});
+    table.push_back({"sigmoid_focal_loss" + red,
+                     [r](const std::vector<Tensor>& x) {
+                       return sigmoid_focal_loss(mul(x[0], 3.0), gt(x[1], 0.0).to(DType::f32), 0.25,
+                                                 2.0, r);
+                     },
+                     pairs, 1e-6, 1e-5, true});
+  }
+  table.push_back({"binary_cross_entropy_with_logits (weight, pos_weight [C])",
+                   [](const std::vector<Tensor>& x) {
+                     return binary_cross_entropy_with_logits(mul(x[0], 4.0), sigmoid(x[1]),
+                                                             x[2].detach(), abs(x[3]).detach(),
+                                                             Reduction::none);
+                   },
+                   {{{{9, 5}}, {{9, 5}}, {{9, 5}}, {{5}}}},
+                   1e-6,
+                   1e-5,
+                   true});
+  run_table(table);
+}
+
+// The documented results of empty inputs, on the device: empty values and i64 indices, [0, rank]
+// coordinates, an empty index list.
+TEST(CudaOpTable, EmptySelectionsHaveTheDocumentedShapes) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  const TensorOptions on_cuda{.device = Device::cuda()};
+  const ValuesIndices sorted = sort(empty({0}, on_cuda));
+  EXPECT_EQ(sorted.values.shape(), Shape({0}));
+  EXPECT_EQ(sorted.indices.dtype(), DType::i64);
+  EXPECT_TRUE(sorted.indices.device().is_cuda());
+  const ValuesIndices none = topk(ones({4, 6}, on_cuda), 0);
+  EXPECT_EQ(none.values.shape(), Shape({4, 0}));
+  EXPECT_EQ(none.indices.shape(), Shape({4, 0}));
+  const Tensor coordinates = nonzero(zeros({5, 7}, {.dtype = DType::b8, .device = Device::cuda()}));
+  EXPECT_EQ(coordinates.shape(), Shape({0, 2}));
+  EXPECT_EQ(coordinates.dtype(), DType::i64);
+  EXPECT_TRUE(coordinates.device().is_cuda());
+  EXPECT_EQ(nonzero(ones({}, on_cuda)).shape(), Shape({1, 0}));
+  EXPECT_EQ(repeat_interleave(zeros({3}, {.dtype = DType::i64, .device = Device::cuda()})).shape(),
+            Shape({0}));
 }
 
 }  // namespace
