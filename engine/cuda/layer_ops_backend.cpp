@@ -10,12 +10,6 @@
 
 namespace engine::cuda_backend {
 
-namespace {
-float* f32(const Tensor& t, const char* op) {
-  return contiguous_f32(t, op);
-}
-}  // namespace
-
 void conv2d_forward(const Tensor& x,
                     const Tensor& weight,
                     const Tensor& bias,

@@ -100,9 +100,8 @@ void bce_with_logits(const Tensor& x,
                      const Tensor& pos_weight,
                      const Tensor& out) {
   const char* op = "binary_cross_entropy_with_logits";
-  kernels::cuda::bce_with_logits_f32(contiguous_f32(x, op), contiguous_f32(t, op),
-                                     contiguous_f32(weight, op), contiguous_f32(pos_weight, op),
-                                     x.numel(), contiguous_f32(out, op), stream());
+  kernels::cuda::bce_with_logits_f32(f32(x, op), f32(t, op), f32(weight, op), f32(pos_weight, op),
+                                     x.numel(), f32(out, op), stream());
 }
 
 void bce_with_logits_backward(const Tensor& grad,
@@ -113,10 +112,9 @@ void bce_with_logits_backward(const Tensor& grad,
                               const Tensor& grad_x,
                               const Tensor& grad_t) {
   const char* op = "binary_cross_entropy_with_logits backward";
-  kernels::cuda::bce_with_logits_backward_f32(
-      contiguous_f32(grad, op), contiguous_f32(x, op), contiguous_f32(t, op),
-      contiguous_f32(weight, op), contiguous_f32(pos_weight, op), x.numel(),
-      contiguous_f32(grad_x, op), contiguous_f32(grad_t, op), stream());
+  kernels::cuda::bce_with_logits_backward_f32(f32(grad, op), f32(x, op), f32(t, op),
+                                              f32(weight, op), f32(pos_weight, op), x.numel(),
+                                              f32(grad_x, op), f32(grad_t, op), stream());
 }
 
 }  // namespace engine::cuda_backend

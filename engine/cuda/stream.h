@@ -1,5 +1,5 @@
 // Internal to the emu and native CUDA backends: the one stream every kernel and copy of the
-// backend is queued on, and the device pointer of a cuda tensor.
+// backend is queued on, and the device pointers of cuda tensors (checked for the f32 kernels).
 #pragma once
 
 #include "engine/tensor.h"
@@ -16,13 +16,14 @@ T* device_pointer(const Tensor& t) {
   return static_cast<T*>(t.cuda_data());
 }
 
-// The device pointer of a contiguous f32 tensor (nullptr for an undefined optional one); a clear
-// error naming `op` for other dtypes or layouts.
-inline float* contiguous_f32(const Tensor& t, const char* op) {
+// The device pointer of a contiguous f32 tensor (nullptr for an undefined optional one); any
+// other tensor is an error naming the op.
+inline float* f32(const Tensor& t, const char* op) {
   if (!t.defined()) return nullptr;
   ENGINE_CHECK(t.dtype() == DType::f32, op, ": no CUDA kernel yet for dtype ",
                dtype_name(t.dtype()), " (", t.str(), "); f32 only");
-  ENGINE_CHECK(t.is_contiguous(), op, ": the CUDA kernel needs contiguous tensors, got ", t.str());
+  ENGINE_CHECK(t.is_contiguous() || t.numel() == 0, op,
+               ": the CUDA kernel needs contiguous tensors, got ", t.str());
   return device_pointer<float>(t);
 }
 

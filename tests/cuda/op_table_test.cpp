@@ -641,4 +641,37 @@ TEST(CudaOpTable, EmptySelectionsHaveTheDocumentedShapes) {
             Shape({0}));
 }
 
+TEST(CudaOpTable, DropoutAndTimestepEmbedding) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  std::vector<Case> table;
+  // A fresh generator with one seed on both devices: the same Philox mask.
+  table.push_back({"dropout p 0.3 (training)",
+                   [](const std::vector<Tensor>& x) {
+                     Generator gen(7);
+                     return dropout(x[0], 0.3, true, gen);
+                   },
+                   {{{{33, 65}, true}}, {{{0, 4}}}, {{{1000}}}},
+                   1e-6,
+                   1e-6,
+                   true});
+  table.push_back({"dropout p 1 and eval",
+                   [](const std::vector<Tensor>& x) {
+                     Generator gen(8);
+                     return add(dropout(x[0], 1.0, true, gen), dropout(x[0], 0.5, false, gen));
+                   },
+                   {{{{5, 7}}}},
+                   0,
+                   0,
+                   true});
+  for (std::int64_t dim : {8, 7})
+    table.push_back(
+        {"timestep_embedding dim " + std::to_string(dim),
+         [dim](const std::vector<Tensor>& x) { return timestep_embedding(mul(x[0], 100.0), dim); },
+         {{{{5}, false, Values::positive}}},
+         1e-5,
+         1e-5,
+         true});
+  run_table(table);
+}
+
 }  // namespace
