@@ -10,6 +10,7 @@
 #include "data/detections.h"
 #include "train/detector_eval.h"
 #include "train/detector_training.h"
+#include "train/init_weights.h"
 #include "train/ood_threshold.h"
 #include "train/run_dir.h"
 
@@ -76,7 +77,19 @@ void train_detector_variant(const Options& base,
   run.write_json("config.json", info);
   models::FasterRcnn model(
       detector_config(o, static_cast<std::int64_t>(train_set.categories.size())));
-  if (!o.weights.empty() && !run.has_checkpoint()) load_model_weights(o.weights, model);
+  if (!run.has_checkpoint()) {  // a checkpoint in the folder has them already
+    if (!o.weights.empty()) load_model_weights(o.weights, model);
+    if (!o.init_weights.empty()) {
+      const InitWeightsReport r = load_init_weights(o.init_weights, model);
+      std::printf("[%s] --init-weights %s: %s\n", variant.name.c_str(), o.init_weights.c_str(),
+                  r.summary().c_str());
+      run.write_json("init_weights.json", {{"file", o.init_weights},
+                                           {"kind", r.kind},
+                                           {"loaded", r.loaded},
+                                           {"predictor", r.predictor},
+                                           {"kept_initial", r.kept_initial}});
+    }
+  }
   std::printf("[%s] training on %zu images (%s) in %s\n", variant.name.c_str(),
               train_set.images.size(), variant.what.c_str(), run.path().c_str());
   const std::int64_t steps = train_detector(o, run, model, train_set, info);

@@ -29,6 +29,8 @@ models::FasterRcnnConfig detector_config(const Options& o, std::int64_t num_clas
                             .samples = o.vos_samples,
                             .loss_weight = o.vos_loss_weight,
                             .start_fraction = o.vos_start};
+  if (o.detector_variant == "mmdet") c = models::mmdet_variant(c);
+  // After the variant: shapes trims the proposal counts of both (300 post-NMS in training).
   if (o.preset == "shapes") {  // small images and few objects: fewer anchors and RoIs
     c.rpn.pre_nms_top_n_train = 600;
     c.rpn.post_nms_top_n_train = 300;

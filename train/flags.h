@@ -43,6 +43,28 @@ Flag<O> text(const char* name, const char* help, std::string O::*field) {
           [=](const O& o) { return o.*field; }};
 }
 
+// One of `accepted`; anything else is std::invalid_argument listing them.
+template <typename O>
+Flag<O> choice(const char* name,
+               const char* help,
+               std::string O::*field,
+               std::vector<std::string> accepted) {
+  return {name, help,
+          [=](O& o, const std::string& v) {
+            std::string list;
+            for (const auto& a : accepted) {
+              if (v == a) {
+                o.*field = v;
+                return;
+              }
+              list += (list.empty() ? "" : " or ") + a;
+            }
+            throw std::invalid_argument("--" + std::string(name) + ": expected " + list +
+                                        ", got '" + v + "'");
+          },
+          [=](const O& o) { return o.*field; }};
+}
+
 template <typename O>
 Flag<O> toggle(const char* name, const char* help, bool O::*field, bool value) {
   return {name, help, [=](O& o, const std::string&) { o.*field = value; },

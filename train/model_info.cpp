@@ -82,6 +82,9 @@ CheckpointModel model_from_info(const nlohmann::json& info, const std::string& p
                              "': info field 'depth' must be 18, 34, 50 or 101");
   o.trainable_layers = r.integer<int>("trainable_layers", 0, 5);
   o.norm = r.has("norm") ? r.text("norm", {"frozen", "group"}) : "frozen";
+  o.detector_variant = r.has("detector_variant")
+                           ? r.text("detector_variant", {"torchvision", "mmdet"})
+                           : "torchvision";
   o.fpn_channels = r.integer<std::int64_t>("fpn_channels", 8, 1024);
   o.representation = r.integer<std::int64_t>("representation", 16, 4096);
   o.test_size = r.integer<int>("test_size", 32, 4096);

@@ -20,7 +20,8 @@ struct CheckpointModel {
 };
 
 // A missing or mistyped field is a std::runtime_error naming `path` and the field. Fields added
-// later default as older runs had them ("norm": frozen; "ood_score": head iff ood_head).
+// later default as older runs had them ("norm": frozen; "detector_variant": torchvision;
+// "ood_score": head iff ood_head).
 CheckpointModel model_from_info(const nlohmann::json& info, const std::string& path);
 
 }  // namespace train

@@ -2,6 +2,7 @@
 // is listed once, with a default shown by --help and a setter that validates the value.
 #include "train/options.h"
 
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -59,6 +60,11 @@ const std::vector<Flag<Options>>& flags() {
          o.norm = v;
        },
        [](const Options& o) { return o.norm; }},
+      choice("detector-variant",
+             "torchvision (default settings) or mmdet (the paper's MMDetection switches: L1 box "
+             "losses, 1000 post-NMS training proposals, aligned adaptive RoIAlign, trainable "
+             "norm affine in stages 2-4, background class last)",
+             &Options::detector_variant, {"torchvision", "mmdet"}),
       integer("fpn-channels", "FPN width", &Options::fpn_channels, 8, 1024),
       integer("representation", "box-head width", &Options::representation, 16, 4096),
       integer("epochs", "training epochs", &Options::epochs, 0, 1000),
@@ -180,7 +186,18 @@ const std::vector<Flag<Options>>& flags() {
          return std::string(o.stages == std::vector<std::string>{"eval"} ? "on" : "off");
        },
        true},
-      text("weights", "checkpoint the detector trainings start from", &Options::weights),
+      text("weights", "train_dreambox checkpoint the detector trainings start from",
+           &Options::weights),
+      {"init-weights",
+       "torchvision-named safetensors the detector trainings start from (scripts/"
+       "convert_torchvision.py: ImageNet ResNet or a whole Faster R-CNN; a predictor for "
+       "another number of classes is reinitialised)",
+       [](Options& o, const std::string& v) {
+         if (!std::filesystem::is_regular_file(v))
+           throw std::invalid_argument("--init-weights " + v + ": no such file");
+         o.init_weights = v;
+       },
+       [](const Options& o) { return o.init_weights; }},
   };
   return table;
 }
@@ -195,6 +212,17 @@ void check_diffusion_resolution(const Options& o) {
                                 " is not divisible by the downsampling factor " +
                                 std::to_string(factor) + " of the " + o.unet +
                                 " UNet; use a multiple of " + std::to_string(factor));
+}
+
+void check_detector_choices(const Options& o) {
+  if (!o.weights.empty() && !o.init_weights.empty())
+    throw std::invalid_argument(
+        "--weights and --init-weights exclude each other: --weights continues from a "
+        "train_dreambox checkpoint, --init-weights starts from torchvision-named weights");
+  if (o.detector_variant == "mmdet" && o.norm == "group")
+    throw std::invalid_argument(
+        "--detector-variant mmdet trains the batch-norm affine of the backbone; it cannot be "
+        "combined with --norm group");
 }
 
 Options parse_options(int argc, const char* const* argv, bool& help_requested) {
@@ -239,6 +267,7 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
   }
   apply_flags(flags(), args, 1, o, "train_dreambox --help");
   check_diffusion_resolution(o);
+  check_detector_choices(o);
   return o;
 }
 
@@ -263,6 +292,8 @@ nlohmann::json options_to_json(const Options& o) {
           {"depth", o.depth},
           {"trainable_layers", o.trainable_layers},
           {"norm", o.norm},
+          {"detector_variant", o.detector_variant},
+          {"init_weights", o.init_weights},
           {"fpn_channels", o.fpn_channels},
           {"representation", o.representation},
           {"epochs", o.epochs},

@@ -18,6 +18,10 @@ struct Options {
   int depth = 18;  // ResNet depth
   int trainable_layers = 5;
   std::string norm = "frozen";  // backbone norm: frozen (torchvision) or group
+  // torchvision (default) or mmdet: models::mmdet_variant's switches (L1 box losses, 1000
+  // post-NMS training proposals, aligned adaptive RoIAlign, trainable norm affine, background
+  // last).
+  std::string detector_variant = "torchvision";
   // Detections above this class score enter the OOD metrics: the paper's 0.5 for voc; 0.3 for
   // shapes, whose minutes-long from-scratch training gives less confident scores.
   double ood_score_threshold = 0.3;
@@ -63,7 +67,8 @@ struct Options {
   std::string outliers;       // "JSON[:IMAGE_DIR]": outlier set for the dreambox stage
   int pasted_outliers = 120;  // shapes: images of the pasted-shapes outlier set
   bool resume = false;
-  std::string weights;  // a checkpoint the detector trainings start from
+  std::string weights;       // a checkpoint the detector trainings start from
+  std::string init_weights;  // torchvision-named safetensors the detectors start from
 };
 
 // Parses argv (argv[1] is the preset); throws std::invalid_argument with a message that says
@@ -75,5 +80,8 @@ nlohmann::json options_to_json(const Options& options);
 // Throws std::invalid_argument when --diffusion-size is not a multiple of the UNet's
 // downsampling factor (parse_options calls it).
 void check_diffusion_resolution(const Options& options);
+// Throws std::invalid_argument for detector flags that exclude each other (--weights with
+// --init-weights, --detector-variant mmdet with --norm group); parse_options calls it.
+void check_detector_choices(const Options& options);
 
 }  // namespace train

@@ -3,45 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
-
-#include <unistd.h>
 
 #include "engine/autograd.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
 #include "models/faster_rcnn.h"
+#include "tests/models/converted_models.h"
 
 using namespace engine;
 
 namespace {
 
-namespace fs = std::filesystem;
-
-// Runs the torchvision side into a fresh folder (removed by the destructor); dir stays empty when
-// Debian's torch is not installed.
-struct ConvertedModels {
-  fs::path dir;
-  explicit ConvertedModels(const std::string& options = "") {
-    if (std::system("/usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1") != 0) return;
-    dir = fs::temp_directory_path() / ("dreambox_convert_" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    const std::string command = "/usr/bin/python3 " + std::string(DREAMBOX_SOURCE_DIR) +
-                                "/tests/golden/run_convert_check.py " + dir.string() + " " +
-                                options + " > " + (dir / "log.txt").string() + " 2>&1";
-    if (std::system(command.c_str()) != 0)
-      ADD_FAILURE() << command << " failed; see " << (dir / "log.txt") << " (kept)";
-    else
-      keep = false;
-  }
-  ~ConvertedModels() {
-    if (!dir.empty() && !keep) fs::remove_all(dir);
-  }
-  io::SafetensorsFile load(const char* name) const {
-    return io::load_safetensors((dir / name).string());
-  }
-  bool keep = true;
-};
+using test_support::ConvertedModels;
 
 // max |got - want| <= tolerance * max |want|.
 void expect_close(const Tensor& got,

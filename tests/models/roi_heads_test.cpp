@@ -8,6 +8,7 @@
 #include "engine/autograd.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
+#include "engine/random.h"
 #include "formula_weights.h"
 #include "models/roi_heads.h"
 
@@ -134,6 +135,38 @@ TEST(RoiHeads, OodTargetsFocalLossAndClassificationExclusion) {
   }
   for (std::size_t i = 0; i < o.size(); ++i)
     EXPECT_NEAR(o[i], 1.0 / (1.0 + std::exp(-(w * -energy[i] + b))), 1e-5) << i;
+}
+
+// The switch for ground-truth boxes added as proposals (--ood-gt-mode): with no other proposals
+// every sampled RoI is a ground-truth box. Faithful (released code: add_gt_ without the ood flags)
+// gives OOD boxes ood = 0 and keeps them in the CE, so flagging changes nothing at all; intended
+// propagates the flag: those RoIs leave the CE and become OOD targets.
+TEST(RoiHeads, GroundTruthProposalsOfOodBoxesFaithfulOrIntended) {
+  Fixture f(true);
+  const std::vector<Tensor> none(2, zeros({0, 4}));
+  auto flagged = f.targets;
+  for (auto& t : flagged) t.ood = ones({t.boxes.size(0)}, {.dtype = DType::b8});
+  auto run = [&](bool keep_flag, const std::vector<models::DetectionTargets>& targets) {
+    f.config.gt_proposals_keep_ood_flag = keep_flag;
+    manual_seed(5);  // the same fc_ood initialisation each time
+    auto heads = f.make();
+    Generator gen(0);
+    return heads->forward(f.features, none, f.sizes, &targets, gen);
+  };
+  for (bool keep_flag : {false, true}) {
+    const auto plain = run(keep_flag, f.targets);
+    const auto out = run(keep_flag, flagged);
+    SCOPED_TRACE(keep_flag ? "intended" : "faithful");
+    EXPECT_GT(plain.classifier_loss.item(), 0.0);
+    if (!keep_flag) {
+      EXPECT_EQ(out.classifier_loss.item(), plain.classifier_loss.item());
+      EXPECT_EQ(out.ood_loss.item(), plain.ood_loss.item());
+    } else {
+      EXPECT_EQ(out.classifier_loss.item(), 0.0);  // every RoI is OOD: no CE term left
+      EXPECT_NE(out.ood_loss.item(), plain.ood_loss.item());
+    }
+    EXPECT_EQ(out.box_loss.item(), plain.box_loss.item());  // regression either way
+  }
 }
 
 // torchvision's predictor rows in MMDetection's layout: cls_score rows [1..C-1, 0] (background
