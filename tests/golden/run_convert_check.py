@@ -67,14 +67,16 @@ def full_r50(classes):  # torchvision's fasterrcnn_resnet50_fpn, random init
     return fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=classes)
 
 
-def detector(out_dir, reference, tag, build, classes, size, whole_model):
+def detector(out_dir, reference, tag, build, classes, size, whole_model, spread):
     """Saves build(classes[0]) (whole or as a state dict), converts it with --num-classes
     classes[1], and records torchvision's outputs of build(classes[1]) holding the converted
-    tensors on a normalised image of `size` (no resize transform)."""
+    tensors on a normalised image of `size` (no resize transform). The RPN's objectness weights
+    are multiplied by `spread` so that the scores' order does not hinge on rounding, yet their
+    sigmoids stay below 1 in float32 (ties at exactly 1 leave the order to the sort)."""
     torch.manual_seed(11)
     model = build(classes[0])
-    with torch.no_grad():  # spread the scores so that their order does not hinge on rounding
-        model.rpn.head.cls_logits.weight.mul_(100.0)
+    with torch.no_grad():
+        model.rpn.head.cls_logits.weight.mul_(spread)
     source = os.path.join(out_dir, tag + ".pth")
     torch.save(model if whole_model else model.state_dict(), source)
     converted = os.path.join(out_dir, tag + ".safetensors")
@@ -130,9 +132,10 @@ def main():
     out_dir = sys.argv[1]
     reference = {}
     if "--full-r50" in sys.argv[2:]:  # local check, a few hundred MB: not run by the test suite
-        detector(out_dir, reference, "r50", full_r50, (91, 21), (512, 512), False)
+        # Random-init R50 features are large already: objectness logits within about +-6.
+        detector(out_dir, reference, "r50", full_r50, (91, 21), (512, 512), False, 1.0)
     else:
-        detector(out_dir, reference, "detector", small_detector, (9, 6), (128, 160), True)
+        detector(out_dir, reference, "detector", small_detector, (9, 6), (128, 160), True, 100.0)
         resnet(out_dir, reference)
     write_safetensors(os.path.join(out_dir, "reference.safetensors"), reference,
                       {"torch": torch.__version__, "torchvision": torchvision.__version__})
