@@ -674,4 +674,28 @@ TEST(CudaOpTable, DropoutAndTimestepEmbedding) {
   run_table(table);
 }
 
+// Bad input on the device gets the CPU's clear errors (validated before any kernel runs).
+TEST(CudaOpTable, BadSelectionsOnCudaAreClearErrors) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  const Tensor x = ones({4, 3}, {.device = Device::cuda()});
+  const auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([&] { topk(x, 4); }).find("k = 4 is outside [0, 3]"), std::string::npos);
+  EXPECT_NE(message([&] {
+              index_put(x, {i64_on({1, 4}, {2}, x)}, ones({3}, {.device = x.device()}));
+            }).find("index 4 is out of range for dim 0 of size 4"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              repeat_interleave(i64_on({1, -2}, {2}, x));
+            }).find("repeats must not be negative, got -2 at 1"),
+            std::string::npos);
+  EXPECT_NE(message([&] { sort(x.to(DType::b8)); }).find("sort"), std::string::npos);
+}
+
 }  // namespace
