@@ -12,25 +12,36 @@ SHAPES = [("stem_7x7_s2", 3, 512, 64, 7, 2), ("layer1_1x1", 64, 128, 64, 1, 1), 
           ("layer3_3x3", 256, 32, 256, 3, 1), ("layer4_3x3", 512, 16, 512, 3, 1), ("layer4_1x1_up", 512, 16, 2048, 1, 1)]
 
 
-def main():
+def measure(repetitions=5):
+    """Median wall time (ms) of one forward+backward per shape name, after one warm-up step."""
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, mkldnn {torch.backends.mkldnn.is_available()}")
+    medians = {}
     for name, c, h, o, k, stride in SHAPES:
         x = torch.randn(2, c, h, h, requires_grad=True)
         w = (torch.randn(o, c, k, k) * 0.05).requires_grad_()
+
         def step():
             y = F.conv2d(x, w, None, stride, k // 2)
             y.backward(torch.ones_like(y))
             x.grad = None
             w.grad = None
+
         step()
         times = []
-        for _ in range(5):
+        for _ in range(repetitions):
             t0 = time.perf_counter()
             step()
             times.append(time.perf_counter() - t0)
         times.sort()
-        print(f"{name:16s} {1000 * times[len(times) // 2]:9.2f} ms (median of 5)")
+        medians[name] = 1000 * times[len(times) // 2]
+    return medians
+
+
+def main():
+    print(f"torch {torch.__version__}, threads {int(os.environ.get('OMP_NUM_THREADS', '2'))}, "
+          f"mkldnn {torch.backends.mkldnn.is_available()}")
+    for name, ms in measure().items():
+        print(f"{name:16s} {ms:9.2f} ms (median of 5)")
 
 
 if __name__ == "__main__":

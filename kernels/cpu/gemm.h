@@ -1,5 +1,5 @@
-// CPU matrix multiply through OpenBLAS: C = alpha * op(A) @ op(B) + beta * C for f32/f64
-// row-major matrices given by pointer and leading dimension, and a batched form.
+// CPU matrix multiply (OpenBLAS, or our AVX-512 kernel for f32): C = alpha * op(A) @ op(B) + beta *
+// C for f32/f64 row-major matrices given by pointer and leading dimension, and a batched form.
 #pragma once
 
 #include <cstdint>
@@ -26,5 +26,9 @@ void gemm(std::int64_t m,
           const engine::Tensor& c,
           std::int64_t c_offset,
           std::int64_t ldc);
+
+// Whether an f32 product of this output shape runs our AVX-512 kernel (kernels/cpu/sgemm_avx512.h)
+// rather than OpenBLAS: AVX-512 CPU, DREAMBOX_GEMM unset or 'auto', and both sides >= 16.
+bool gemm_uses_own_kernel(std::int64_t m, std::int64_t n);
 
 }  // namespace kernels::cpu

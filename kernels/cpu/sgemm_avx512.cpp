@@ -1,0 +1,288 @@
+// Packed f32 GEMM (the BLIS loop nest: NC x KC panels of B, MC x KC blocks of A, an MR x NR
+// register tile) with an AVX-512 micro-kernel; C is split over the OpenMP threads.
+#include "kernels/cpu/sgemm_avx512.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "engine/error.h"
+
+#if defined(DREAMBOX_AVX512) && defined(__x86_64__)
+#include <immintrin.h>
+#define DREAMBOX_AVX512_KERNEL 1
+#define AVX512_TARGET __attribute__((target("avx512f,fma")))
+#endif
+
+namespace kernels::cpu {
+
+#ifdef DREAMBOX_AVX512_KERNEL
+
+namespace {
+
+// Register tile: kMR rows of C by kNV 16-float vectors (24 accumulators of the 32 zmm registers);
+// 6 x 64 measured faster than 8 x 48, 12 x 32 and 14 x 32 on the conv GEMM shapes (Zen 5).
+constexpr int kMR = 6;
+constexpr int kNV = 4;
+constexpr int kNR = 16 * kNV;
+static_assert(kNR == kSgemmPanelWidth);
+// Cache blocks (measured: KC 512 beat 128-384): an MC x KC block of A (192 KiB) and a KC x NR
+// micro-panel of B (128 KiB) stay in L2 (1 MiB), a KC x NC block of B in L3.
+constexpr std::int64_t kKC = 512;
+constexpr std::int64_t kMC = 96;
+constexpr std::int64_t kNC = 3072;
+// Below this many multiply-adds one thread does the whole product.
+constexpr std::int64_t kParallelMacs = std::int64_t{1} << 18;
+
+// A matrix seen as element (i, j) at data[i * rs + j * cs].
+struct Strided {
+  const float* data;
+  std::int64_t rs, cs;
+};
+
+// Packs `count` indices x `depth` steps into panels of W indices, each stored step-major
+// (W consecutive floats per step), zero-padding the last panel. Element (index, step) is at
+// src[index * s_index + step * s_depth].
+template <int W>
+AVX512_TARGET void pack_panels(const float* src,
+                               std::int64_t s_index,
+                               std::int64_t s_depth,
+                               std::int64_t count,
+                               std::int64_t depth,
+                               float* dst) {
+  for (std::int64_t i0 = 0; i0 < count; i0 += W, dst += W * depth) {
+    const int width = static_cast<int>(std::min<std::int64_t>(W, count - i0));
+    const float* base = src + i0 * s_index;
+    if (s_index == 1 && width == W) {  // each step's W values are contiguous
+      for (std::int64_t p = 0; p < depth; ++p)
+        std::copy(base + p * s_depth, base + p * s_depth + W, dst + p * W);
+      continue;
+    }
+    if (width < W)
+      for (std::int64_t p = 0; p < depth; ++p) std::fill(dst + p * W + width, dst + p * W + W, 0.f);
+    // A transpose when s_depth == 1: 16 steps of every index at a time, so that the reads are
+    // short contiguous runs and the writes stay within a few KiB.
+    for (std::int64_t p0 = 0; p0 < depth; p0 += 16) {
+      const std::int64_t p1 = std::min(depth, p0 + 16);
+      for (int w = 0; w < width; ++w)
+        for (std::int64_t p = p0; p < p1; ++p) dst[p * W + w] = base[w * s_index + p * s_depth];
+    }
+  }
+}
+
+// C[rows, cols] (at c, leading dim ldc; rows <= MR, cols <= NR) = alpha * a_panel @ b_panel
+// (+ beta * C when accumulate). a_panel: [kc][MR], b_panel: [kc][NR], 64-byte aligned.
+AVX512_TARGET void micro_kernel(std::int64_t kc,
+                                const float* __restrict a,
+                                const float* __restrict b,
+                                float* c,
+                                std::int64_t ldc,
+                                int rows,
+                                int cols,
+                                float alpha,
+                                float beta,
+                                bool accumulate) {
+  __m512 acc[kMR][kNV];
+#pragma GCC unroll 32
+  for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_setzero_ps();
+  for (std::int64_t p = 0; p < kc; ++p, a += kMR, b += kNR) {
+    __m512 bv[kNV];
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 32
+    for (int i = 0; i < kMR; ++i) {
+      const __m512 av = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+    }
+  }
+  __mmask16 mask[kNV];
+  for (int v = 0; v < kNV; ++v) {
+    const int left = std::clamp(cols - 16 * v, 0, 16);
+    mask[v] = static_cast<__mmask16>((1u << left) - 1u);
+  }
+  const __m512 alpha_v = _mm512_set1_ps(alpha), beta_v = _mm512_set1_ps(beta);
+#pragma GCC unroll 32
+  for (int i = 0; i < kMR; ++i) {
+    if (i >= rows) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) {
+      float* cp = c + i * ldc + 16 * v;
+      __m512 r = _mm512_mul_ps(acc[i][v], alpha_v);
+      if (accumulate) r = _mm512_fmadd_ps(beta_v, _mm512_maskz_loadu_ps(mask[v], cp), r);
+      _mm512_mask_storeu_ps(cp, mask[v], r);
+    }
+  }
+}
+
+// Per-thread packing buffers, 64-byte aligned, grown on demand and kept for the next call.
+struct PackBuffers {
+  std::unique_ptr<float[]> storage;
+  std::int64_t capacity = 0;
+  float* a = nullptr;
+  float* b = nullptr;
+  void reserve() {
+    const std::int64_t a_size = kMC * kKC, b_size = kKC * kNC, need = a_size + b_size + 16;
+    if (capacity >= need) return;
+    storage = std::make_unique<float[]>(need);
+    capacity = need;
+    const auto addr = reinterpret_cast<std::uintptr_t>(storage.get());
+    a = storage.get() + ((64 - addr % 64) % 64) / sizeof(float);
+    b = a + a_size;
+  }
+};
+
+// The rows [m0, m1) x columns [n0, n1) of C, on the calling thread.
+AVX512_TARGET void gemm_block(const Strided& a,
+                              const SgemmPackB& pack_b,
+                              std::int64_t k,
+                              float alpha,
+                              float beta,
+                              float* c,
+                              std::int64_t ldc,
+                              std::int64_t m0,
+                              std::int64_t m1,
+                              std::int64_t n0,
+                              std::int64_t n1) {
+  thread_local PackBuffers buffers;
+  buffers.reserve();
+  for (std::int64_t jc = n0; jc < n1; jc += kNC) {
+    const std::int64_t nc = std::min(kNC, n1 - jc);
+    for (std::int64_t pc = 0; pc < k; pc += kKC) {
+      const std::int64_t kc = std::min(kKC, k - pc);
+      pack_b(pc, kc, jc, nc, buffers.b);
+      const bool accumulate = pc > 0 || beta != 0.f;
+      const float beta_here = pc > 0 ? 1.f : beta;
+      for (std::int64_t ic = m0; ic < m1; ic += kMC) {
+        const std::int64_t mc = std::min(kMC, m1 - ic);
+        pack_panels<kMR>(a.data + ic * a.rs + pc * a.cs, a.rs, a.cs, mc, kc, buffers.a);
+        for (std::int64_t jr = 0; jr < nc; jr += kNR) {
+          const int cols = static_cast<int>(std::min<std::int64_t>(kNR, nc - jr));
+          for (std::int64_t ir = 0; ir < mc; ir += kMR) {
+            const int rows = static_cast<int>(std::min<std::int64_t>(kMR, mc - ir));
+            micro_kernel(kc, buffers.a + ir * kc, buffers.b + jr * kc,
+                         c + (ic + ir) * ldc + jc + jr, ldc, rows, cols, alpha, beta_here,
+                         accumulate);
+          }
+        }
+      }
+    }
+  }
+}
+
+// C = beta * C (the product is empty or scaled by zero); beta == 0 writes zeros without reading.
+AVX512_TARGET void scale_c(std::int64_t m, std::int64_t n, float beta, float* c, std::int64_t ldc) {
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.f ? 0.f : beta * c[i * ldc + j];
+}
+
+}  // namespace
+
+bool sgemm_avx512_available() {
+  static const bool available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return available;
+}
+
+void sgemm_avx512_packed_b(bool trans_a,
+                           std::int64_t m,
+                           std::int64_t n,
+                           std::int64_t k,
+                           float alpha,
+                           const float* a,
+                           std::int64_t lda,
+                           const SgemmPackB& pack_b,
+                           float beta,
+                           float* c,
+                           std::int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.f) {
+    scale_c(m, n, beta, c, ldc);
+    return;
+  }
+  const Strided sa{a, trans_a ? 1 : lda, trans_a ? lda : 1};  // op(A)(i, p)
+  const int threads = (omp_in_parallel() || m * n * k < kParallelMacs) ? 1 : omp_get_max_threads();
+  // Split the longer side of C into equal parts of whole register tiles.
+  const bool split_n = n >= m;
+  const std::int64_t tile = split_n ? kNR : kMR, extent = split_n ? n : m;
+  const std::int64_t tiles = (extent + tile - 1) / tile;
+  const int parts = static_cast<int>(std::min<std::int64_t>(threads, tiles));
+#pragma omp parallel num_threads(parts) if (parts > 1)
+  {
+    const std::int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const std::int64_t lo = std::min(extent, tiles * t / nt * tile),
+                       hi = std::min(extent, tiles * (t + 1) / nt * tile);
+    if (lo < hi) {
+      if (split_n)
+        gemm_block(sa, pack_b, k, alpha, beta, c, ldc, 0, m, lo, hi);
+      else
+        gemm_block(sa, pack_b, k, alpha, beta, c, ldc, lo, hi, 0, n);
+    }
+  }
+}
+
+void sgemm_avx512(bool trans_a,
+                  bool trans_b,
+                  std::int64_t m,
+                  std::int64_t n,
+                  std::int64_t k,
+                  float alpha,
+                  const float* a,
+                  std::int64_t lda,
+                  const float* b,
+                  std::int64_t ldb,
+                  float beta,
+                  float* c,
+                  std::int64_t ldc) {
+  const Strided sb{b, trans_b ? 1 : ldb, trans_b ? ldb : 1};  // op(B)(p, j)
+  // Panels of NR columns: column j of op(B) is the panel index, row p the depth.
+  const SgemmPackB pack_b = [&sb](std::int64_t p0, std::int64_t kc, std::int64_t j0,
+                                  std::int64_t nc, float* dst) {
+    pack_panels<kNR>(sb.data + p0 * sb.rs + j0 * sb.cs, sb.cs, sb.rs, nc, kc, dst);
+  };
+  sgemm_avx512_packed_b(trans_a, m, n, k, alpha, a, lda, pack_b, beta, c, ldc);
+}
+
+#else  // no AVX-512 kernel in this build
+
+bool sgemm_avx512_available() {
+  return false;
+}
+
+void sgemm_avx512_packed_b(bool,
+                           std::int64_t,
+                           std::int64_t,
+                           std::int64_t,
+                           float,
+                           const float*,
+                           std::int64_t,
+                           const SgemmPackB&,
+                           float,
+                           float*,
+                           std::int64_t) {
+  ENGINE_FAIL(
+      "sgemm_avx512: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
+}
+
+void sgemm_avx512(bool,
+                  bool,
+                  std::int64_t,
+                  std::int64_t,
+                  std::int64_t,
+                  float,
+                  const float*,
+                  std::int64_t,
+                  const float*,
+                  std::int64_t,
+                  float,
+                  float*,
+                  std::int64_t) {
+  ENGINE_FAIL(
+      "sgemm_avx512: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
+}
+
+#endif
+
+}  // namespace kernels::cpu

@@ -1,0 +1,52 @@
+// Our own packed f32 GEMM with an AVX-512 micro-kernel (OpenBLAS here runs its AVX2 kernels, half
+// the FMA width of this CPU); used by kernels::cpu::gemm when the CPU has AVX-512F.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace kernels::cpu {
+
+// True when this build has the AVX-512 kernel and the CPU running it supports AVX-512F.
+bool sgemm_avx512_available();
+
+// C[m, n] = alpha * op(A)[m, k] @ op(B)[k, n] + beta * C, all row-major with leading dimensions
+// lda, ldb, ldc; op(X) = X^T when trans_x. beta == 0 never reads C. Splits C over the OpenMP
+// threads. Only call when sgemm_avx512_available().
+void sgemm_avx512(bool trans_a,
+                  bool trans_b,
+                  std::int64_t m,
+                  std::int64_t n,
+                  std::int64_t k,
+                  float alpha,
+                  const float* a,
+                  std::int64_t lda,
+                  const float* b,
+                  std::int64_t ldb,
+                  float beta,
+                  float* c,
+                  std::int64_t ldc);
+
+// Columns per packed panel of op(B).
+inline constexpr int kSgemmPanelWidth = 64;
+
+// Writes op(B)[p0 : p0 + kc, j0 : j0 + nc] packed: ceil(nc / 64) panels one after the other, each
+// kc steps of 64 floats (step p's 64 columns), columns past nc zero. Called from several threads
+// at once (different blocks); lets a caller build B on the fly (an implicit im2col).
+using SgemmPackB = std::function<void(
+    std::int64_t p0, std::int64_t kc, std::int64_t j0, std::int64_t nc, float* dst)>;
+
+// sgemm_avx512 with op(B) [k, n] given by its packer instead of a matrix.
+void sgemm_avx512_packed_b(bool trans_a,
+                           std::int64_t m,
+                           std::int64_t n,
+                           std::int64_t k,
+                           float alpha,
+                           const float* a,
+                           std::int64_t lda,
+                           const SgemmPackB& pack_b,
+                           float beta,
+                           float* c,
+                           std::int64_t ldc);
+
+}  // namespace kernels::cpu

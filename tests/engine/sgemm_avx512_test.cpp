@@ -1,0 +1,119 @@
+// Our AVX-512 f32 GEMM against a double-precision triple loop (every transpose, tails, alpha/beta,
+// padded leading dims), and f32 conv2d through it against the f64 conv (OpenBLAS dgemm).
+#include "kernels/cpu/sgemm_avx512.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "engine/functional.h"
+#include "kernels/cpu/gemm.h"
+#include "test_util.h"
+
+namespace {
+
+struct Case {
+  std::int64_t m, n, k;
+  bool trans_a, trans_b;
+  float alpha, beta;
+  std::int64_t pad;  // extra elements per row of every operand (ld > row length)
+};
+
+void check_against_double_loop(const Case& c, std::mt19937& rng) {
+  std::normal_distribution<float> normal;
+  const std::int64_t a_rows = c.trans_a ? c.k : c.m, a_cols = c.trans_a ? c.m : c.k;
+  const std::int64_t b_rows = c.trans_b ? c.n : c.k, b_cols = c.trans_b ? c.k : c.n;
+  const std::int64_t lda = a_cols + c.pad, ldb = b_cols + c.pad, ldc = c.n + c.pad;
+  std::vector<float> a(a_rows * lda), b(b_rows * ldb), out(c.m * ldc);
+  for (float& v : a) v = normal(rng);
+  for (float& v : b) v = normal(rng);
+  for (float& v : out) v = c.beta == 0.f ? std::numeric_limits<float>::quiet_NaN() : normal(rng);
+  const std::vector<float> before = out;
+  kernels::cpu::sgemm_avx512(c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, a.data(), lda, b.data(),
+                             ldb, c.beta, out.data(), ldc);
+  for (std::int64_t i = 0; i < c.m; ++i)
+    for (std::int64_t j = 0; j < c.n; ++j) {
+      double sum = 0, magnitude = 0;
+      for (std::int64_t p = 0; p < c.k; ++p) {
+        const double x = c.trans_a ? a[p * lda + i] : a[i * lda + p];
+        const double y = c.trans_b ? b[j * ldb + p] : b[p * ldb + j];
+        sum += x * y;
+        magnitude += std::abs(x * y);
+      }
+      const double old_c = c.beta == 0.f ? 0.0 : c.beta * before[i * ldc + j];  // NaN unread
+      const double want = c.alpha * sum + old_c;
+      // f32 accumulation error bound: a few ulps of the absolute sum per sqrt(k) terms.
+      const double tol =
+          1e-6 + 4 * std::numeric_limits<float>::epsilon() *
+                     (std::abs(c.alpha) * magnitude * std::sqrt(double(c.k) + 1) + std::abs(old_c));
+      ASSERT_NEAR(out[i * ldc + j], want, tol)
+          << "m " << c.m << " n " << c.n << " k " << c.k << " trans " << c.trans_a << c.trans_b
+          << " alpha " << c.alpha << " beta " << c.beta << " at (" << i << ", " << j << ")";
+    }
+  for (std::int64_t i = 0; i < c.m; ++i)  // the padding columns of C are never written
+    for (std::int64_t j = c.n; j < ldc; ++j)
+      ASSERT_TRUE(std::isnan(out[i * ldc + j]) == std::isnan(before[i * ldc + j]) &&
+                  (std::isnan(before[i * ldc + j]) || out[i * ldc + j] == before[i * ldc + j]));
+}
+
+TEST(SgemmAvx512, MatchesDoubleLoopOnEveryLayout) {
+  if (!kernels::cpu::sgemm_avx512_available())
+    GTEST_SKIP() << "no AVX-512 kernel on this CPU/build";
+  std::mt19937 rng(7);
+  // Shapes around the 6 x 64 register tile, the 512-deep K blocks and the 96-row M blocks.
+  const std::vector<Case> cases = {
+      {1, 1, 1, false, false, 1.f, 0.f, 0},     {6, 64, 512, false, false, 1.f, 0.f, 0},
+      {7, 65, 513, true, false, 1.f, 1.f, 3},   {97, 130, 40, false, true, 0.5f, -2.f, 1},
+      {5, 3, 1030, true, true, -1.f, 0.f, 2},   {200, 17, 9, false, false, 1.f, 0.5f, 0},
+      {13, 300, 600, false, true, 2.f, 0.f, 5}, {64, 576, 300, false, true, 1.f, 1.f, 0},
+      {40, 50, 0, false, false, 1.f, 0.5f, 1},  {40, 50, 0, true, true, 1.f, 0.f, 0},
+      {30, 20, 10, false, false, 0.f, 2.f, 0},
+  };
+  for (const Case& c : cases) check_against_double_loop(c, rng);
+  for (int trial = 0; trial < 40; ++trial) {
+    std::uniform_int_distribution<std::int64_t> side(1, 150), depth(1, 700);
+    const float betas[] = {0.f, 1.f, -0.5f};
+    check_against_double_loop({side(rng), side(rng), depth(rng), bool(rng() & 1), bool(rng() & 1),
+                               (rng() & 1) ? 1.f : 0.7f, betas[rng() % 3], std::int64_t(rng() % 3)},
+                              rng);
+  }
+}
+
+// conv2d in f32 (forward, input, weight and bias gradients) with channel counts large enough for
+// the AVX-512 kernel (OpenBLAS under DREAMBOX_GEMM=blas), against the same conv in f64
+// (cblas_dgemm). Every entry is a sum of at most 432 products: f32 rounding stays far below 1e-5
+// of the largest output.
+TEST(SgemmAvx512, Conv2dF32MatchesF64) {
+  using namespace engine;
+  struct ConvCase {
+    std::int64_t batch, c, o, hw, k, stride, pad;
+  };
+  for (const ConvCase& cc : {ConvCase{2, 32, 48, 12, 3, 1, 1}, ConvCase{1, 40, 64, 9, 1, 1, 0},
+                             ConvCase{2, 24, 32, 15, 3, 2, 1}}) {
+    SCOPED_TRACE(testing::Message() << "C " << cc.c << " O " << cc.o << " k " << cc.k);
+    const Tensor x64 = test_util::leaf({cc.batch, cc.c, cc.hw, cc.hw}, 1);
+    const Tensor w64 = test_util::leaf({cc.o, cc.c, cc.k, cc.k}, 2);
+    const Tensor b64 = test_util::leaf({cc.o}, 3);
+    const Tensor x32 = x64.to(DType::f32).detach().requires_grad_();
+    const Tensor w32 = w64.to(DType::f32).detach().requires_grad_();
+    const Tensor b32 = b64.to(DType::f32).detach().requires_grad_();
+    const Tensor y64 = conv2d(x64, w64, b64, {cc.stride, cc.stride}, {cc.pad, cc.pad});
+    const Tensor y32 = conv2d(x32, w32, b32, {cc.stride, cc.stride}, {cc.pad, cc.pad});
+    const Tensor up = test_util::leaf(y64.shape(), 4).detach();
+    y64.backward(up);
+    y32.backward(up.to(DType::f32));
+    const std::pair<Tensor, Tensor> pairs[] = {
+        {y32, y64}, {x32.grad(), x64.grad()}, {w32.grad(), w64.grad()}, {b32.grad(), b64.grad()}};
+    for (const auto& [got, want] : pairs) {
+      const auto g = test_util::values(got), w = test_util::values(want);
+      double scale = 0;
+      for (double v : w) scale = std::max(scale, std::abs(v));
+      for (std::size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], w[i], 1e-5 * scale) << i;
+    }
+  }
+}
+
+}  // namespace
