@@ -1,15 +1,20 @@
 // Convolution through im2col: the receptive fields of a chunk of images (one group at a time)
 // are unrolled into a [C/g * kh * kw, images * out_h * out_w] matrix, so the convolution and both
 // of its gradients are single GEMMs with the weights. Small feature maps fold the whole batch into
-// one chunk so that the GEMMs stay wide; 1x1/stride-1/unpadded convs use the input directly.
+// one chunk so that the GEMMs stay wide; 1x1/stride-1/unpadded convs use the input directly. With
+// the AVX-512 f32 GEMM the column matrix is never stored (kernels/cpu/im2col_pack.h), and the
+// input gradient of a stride-1 conv is the forward conv of grad_out with the flipped weights.
 #include "kernels/cpu/conv.h"
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/dispatch.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/im2col_pack.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/sgemm_avx512.h"
 
 namespace kernels::cpu {
 
@@ -25,6 +30,56 @@ bool is_pointwise(const Conv2dGeometry& g) {
          g.pad_w == 0;
 }
 
+// Whether the column matrix is packed on the fly: f32 GEMMs of this output shape run our
+// AVX-512 kernel, which takes a B packer (kernels/cpu/im2col_pack.h).
+template <typename T>
+bool implicit_im2col(std::int64_t m, std::int64_t n) {
+  return std::is_same_v<T, float> && gemm_uses_own_kernel(m, n);
+}
+
+// A stride-1 conv's input gradient is the stride-1 conv of grad_out with the flipped weights
+// (channels swapped within each group) and padding dilation * (k - 1) - pad.
+bool input_grad_is_conv(const Conv2dGeometry& g) {
+  return !is_pointwise(g) && g.stride_h == 1 && g.stride_w == 1 &&
+         g.pad_h <= g.dilation_h * (g.kernel_h - 1) && g.pad_w <= g.dilation_w * (g.kernel_w - 1);
+}
+Conv2dGeometry input_grad_geometry(const Conv2dGeometry& g) {
+  return {g.batch,
+          g.out_channels,
+          g.out_h,
+          g.out_w,
+          g.in_channels,
+          g.kernel_h,
+          g.kernel_w,
+          g.groups,
+          1,
+          1,
+          g.dilation_h * (g.kernel_h - 1) - g.pad_h,
+          g.dilation_w * (g.kernel_w - 1) - g.pad_w,
+          g.dilation_h,
+          g.dilation_w,
+          g.height,
+          g.width};
+}
+// weight [O, C/g, kh, kw] -> [C, O/g, kh, kw]: w'[group C-channel c][o][i][j] = w[group
+// o][c][kh-1-i][kw-1-j].
+template <typename T>
+engine::Tensor flipped_weights(const engine::Tensor& weight, const Conv2dGeometry& g) {
+  const std::int64_t og = g.out_channels / g.groups, cg = g.in_channels / g.groups;
+  const std::int64_t kh = g.kernel_h, kw = g.kernel_w;
+  engine::Tensor out = engine::empty({g.in_channels, og, kh, kw}, {.dtype = weight.dtype()});
+  const T* w = weight.data_ptr<T>();
+  T* f = out.data_ptr<T>();
+  for (std::int64_t grp = 0; grp < g.groups; ++grp)
+    for (std::int64_t o = 0; o < og; ++o)
+      for (std::int64_t c = 0; c < cg; ++c)
+        for (std::int64_t i = 0; i < kh; ++i)
+          for (std::int64_t j = 0; j < kw; ++j)
+            f[(((grp * cg + c) * og + o) * kh + i) * kw + j] =
+                w[(((grp * og + o) * cg + c) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)];
+  return out;
+}
+
 struct Sizes {
   std::int64_t cg, og, k, p;  // channels per group (in, out), GEMM depth, output plane size
   std::int64_t images;        // images per column matrix (1, or the whole batch when folding)
@@ -36,18 +91,6 @@ struct Sizes {
         images(!is_pointwise(g) && p < kFoldBelow ? std::max<std::int64_t>(g.batch, 1) : 1) {}
   std::int64_t ld() const { return images * p; }  // row length of the column matrix
 };
-
-// The output columns [lo, hi) whose input column ow * stride + offset lies inside [0, width):
-// outside them a receptive field reads padding. offset = tap * dilation - pad.
-struct ValidRange {
-  std::int64_t lo, hi;
-};
-ValidRange valid_outputs(std::int64_t offset, std::int64_t stride, std::int64_t width, std::int64_t outputs) {
-  const auto ceil_div = [](std::int64_t a, std::int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); };
-  const std::int64_t lo = std::clamp<std::int64_t>(ceil_div(-offset, stride), 0, outputs);
-  const std::int64_t hi = std::clamp<std::int64_t>(ceil_div(width - offset, stride), lo, outputs);
-  return {lo, hi};
-}
 
 // col[:, column .. column + P) of a [channels * kh * kw, ld] matrix <- receptive fields of one
 // image/group plane x [channels, H, W]. Per row the in-image span is found once, so the inner
@@ -112,42 +155,67 @@ void col2im(const T* col, std::int64_t ld, std::int64_t channels, const Conv2dGe
 // Moves the group's channels of a chunk of images between an NCHW tensor t [N, O, P] and a
 // [og, images * P] matrix m (image i in columns i*P .. (i+1)*P).
 template <typename T>
-void gather_chunk(const T* t, const Sizes& s, std::int64_t channels, std::int64_t n0, std::int64_t group, T* m) {
+void gather_chunk(
+    const T* t, const Sizes& s, std::int64_t channels, std::int64_t n0, std::int64_t group, T* m) {
   for (std::int64_t i = 0; i < s.images; ++i)
     for (std::int64_t o = 0; o < s.og; ++o)
-      std::memcpy(m + o * s.ld() + i * s.p, t + ((n0 + i) * channels + group * s.og + o) * s.p, s.p * sizeof(T));
+      std::memcpy(m + o * s.ld() + i * s.p, t + ((n0 + i) * channels + group * s.og + o) * s.p,
+                  s.p * sizeof(T));
 }
 template <typename T>
-void scatter_chunk(const T* m, const Sizes& s, std::int64_t channels, std::int64_t n0, std::int64_t group, T* t) {
+void scatter_chunk(
+    const T* m, const Sizes& s, std::int64_t channels, std::int64_t n0, std::int64_t group, T* t) {
   for (std::int64_t i = 0; i < s.images; ++i)
     for (std::int64_t o = 0; o < s.og; ++o)
-      std::memcpy(t + ((n0 + i) * channels + group * s.og + o) * s.p, m + o * s.ld() + i * s.p, s.p * sizeof(T));
+      std::memcpy(t + ((n0 + i) * channels + group * s.og + o) * s.p, m + o * s.ld() + i * s.p,
+                  s.p * sizeof(T));
 }
 
 }  // namespace
 
-void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& g,
+void conv2d_forward(const Tensor& x,
+                    const Tensor& weight,
+                    const Tensor& bias,
+                    const Conv2dGeometry& g,
                     const Tensor& out) {
   const Sizes s(g);
   const bool pointwise = is_pointwise(g), folded = s.images > 1;
   engine::dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
-    const Tensor col = pointwise ? x : engine::empty({s.k, s.ld()}, {.dtype = x.dtype()});  // [K, images * P]
+    const bool implicit = !pointwise && implicit_im2col<T>(s.og, s.ld());
+    const Tensor col = pointwise || implicit
+                           ? x
+                           : engine::empty({s.k, s.ld()}, {.dtype = x.dtype()});  // [K, images * P]
     const Tensor result = folded ? engine::empty({s.og, s.ld()}, {.dtype = x.dtype()}) : out;
     for (std::int64_t n0 = 0; n0 < g.batch; n0 += s.images) {
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-        std::int64_t col_offset = (n0 * g.in_channels + grp * s.cg) * g.height * g.width;  // pointwise: x itself
+        std::int64_t col_offset =
+            (n0 * g.in_channels + grp * s.cg) * g.height * g.width;  // pointwise: x itself
+        const std::int64_t out_offset = folded ? 0 : (n0 * g.out_channels + grp * s.og) * s.p;
+        if (implicit) {
+          // result [og, images * P] = weight[group] [og, K] @ im2col(x chunk) [K, images * P]
+          if constexpr (std::is_same_v<T, float>) {
+            const Im2colView view{x.data_ptr<float>() + col_offset,
+                                  g.in_channels * g.height * g.width, s.cg, s.images, &g};
+            sgemm_avx512_packed_b(
+                false, s.og, s.ld(), s.k, 1.f, weight.data_ptr<float>() + grp * s.og * s.k, s.k,
+                pack_im2col(view), 0.f, result.data_ptr<float>() + out_offset, s.ld());
+          }
+          if (folded)
+            scatter_chunk(result.data_ptr<T>(), s, g.out_channels, n0, grp, out.data_ptr<T>());
+          continue;
+        }
         if (!pointwise) {
           for (std::int64_t i = 0; i < s.images; ++i)
-            im2col(x.data_ptr<T>() + ((n0 + i) * g.in_channels + grp * s.cg) * g.height * g.width, s.cg, g,
-                   col.data_ptr<T>() + i * s.p, s.ld());
+            im2col(x.data_ptr<T>() + ((n0 + i) * g.in_channels + grp * s.cg) * g.height * g.width,
+                   s.cg, g, col.data_ptr<T>() + i * s.p, s.ld());
           col_offset = 0;
         }
         // result [og, images * P] = weight[group] [og, K] @ col [K, images * P]
-        const std::int64_t out_offset = folded ? 0 : (n0 * g.out_channels + grp * s.og) * s.p;
-        gemm(s.og, s.ld(), s.k, 1.0, {&weight, grp * s.og * s.k, s.k, false}, {&col, col_offset, s.ld(), false}, 0.0,
-             result, out_offset, s.ld());
-        if (folded) scatter_chunk(result.data_ptr<T>(), s, g.out_channels, n0, grp, out.data_ptr<T>());
+        gemm(s.og, s.ld(), s.k, 1.0, {&weight, grp * s.og * s.k, s.k, false},
+             {&col, col_offset, s.ld(), false}, 0.0, result, out_offset, s.ld());
+        if (folded)
+          scatter_chunk(result.data_ptr<T>(), s, g.out_channels, n0, grp, out.data_ptr<T>());
       }
     }
     if (bias.defined()) {
@@ -163,44 +231,71 @@ void conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
   });
 }
 
-void conv2d_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Conv2dGeometry& g,
-                     const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias) {
+void conv2d_backward(const Tensor& grad_out,
+                     const Tensor& x,
+                     const Tensor& weight,
+                     const Conv2dGeometry& g,
+                     const Tensor& grad_x,
+                     const Tensor& grad_weight,
+                     const Tensor& grad_bias) {
   const Sizes s(g);
   const bool pointwise = is_pointwise(g), folded = s.images > 1;
   engine::dispatch_float(x.dtype(), "conv2d_backward", [&](auto tag) {
     using T = decltype(tag);
     const auto dtype = engine::TensorOptions{.dtype = x.dtype()};
-    const Tensor col = (pointwise || !grad_weight.defined()) ? x : engine::empty({s.k, s.ld()}, dtype);
-    const Tensor grad_col = (pointwise || !grad_x.defined()) ? grad_x : engine::empty({s.k, s.ld()}, dtype);
-    const Tensor grad_chunk = folded ? engine::empty({s.og, s.ld()}, dtype) : grad_out;  // [og, images * P]
+    const bool data_as_conv = grad_x.defined() && input_grad_is_conv(g);
+    if (data_as_conv)
+      conv2d_forward(grad_out, flipped_weights<T>(weight, g), Tensor(), input_grad_geometry(g),
+                     grad_x);
+    const Tensor gx = data_as_conv ? Tensor() : grad_x;  // the input gradient still to compute here
+    const bool implicit = !pointwise && implicit_im2col<T>(s.og, s.k);
+    const Tensor col =
+        (pointwise || implicit || !grad_weight.defined()) ? x : engine::empty({s.k, s.ld()}, dtype);
+    const Tensor grad_col = (pointwise || !gx.defined()) ? gx : engine::empty({s.k, s.ld()}, dtype);
+    const Tensor grad_chunk =
+        folded ? engine::empty({s.og, s.ld()}, dtype) : grad_out;  // [og, images * P]
     for (std::int64_t n0 = 0; n0 < g.batch; n0 += s.images) {
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
         const std::int64_t x_offset = (n0 * g.in_channels + grp * s.cg) * g.height * g.width;
         std::int64_t go_offset = (n0 * g.out_channels + grp * s.og) * s.p;
-        if (folded) {
-          gather_chunk(grad_out.data_ptr<T>(), s, g.out_channels, n0, grp, grad_chunk.data_ptr<T>());
+        if (folded && (grad_weight.defined() || gx.defined())) {
+          gather_chunk(grad_out.data_ptr<T>(), s, g.out_channels, n0, grp,
+                       grad_chunk.data_ptr<T>());
           go_offset = 0;
         }
-        if (grad_weight.defined()) {
+        if (grad_weight.defined() && implicit) {
+          if constexpr (std::is_same_v<T, float>) {
+            // grad_weight[group] [og, K] (+)= grad_chunk [og, images * P] @ im2col(x chunk)^T
+            const Im2colView view{x.data_ptr<float>() + x_offset,
+                                  g.in_channels * g.height * g.width, s.cg, s.images, &g};
+            sgemm_avx512_packed_b(false, s.og, s.k, s.ld(), 1.f,
+                                  grad_chunk.data_ptr<float>() + go_offset, s.ld(),
+                                  pack_im2col_transposed(view), n0 == 0 ? 0.f : 1.f,
+                                  grad_weight.data_ptr<float>() + grp * s.og * s.k, s.k);
+          }
+        } else if (grad_weight.defined()) {
           std::int64_t col_offset = x_offset;
           if (!pointwise) {
             for (std::int64_t i = 0; i < s.images; ++i)
-              im2col(x.data_ptr<T>() + ((n0 + i) * g.in_channels + grp * s.cg) * g.height * g.width, s.cg, g,
-                     col.data_ptr<T>() + i * s.p, s.ld());
+              im2col(x.data_ptr<T>() + ((n0 + i) * g.in_channels + grp * s.cg) * g.height * g.width,
+                     s.cg, g, col.data_ptr<T>() + i * s.p, s.ld());
             col_offset = 0;
           }
           // grad_weight[group] [og, K] (+)= grad_chunk [og, images * P] @ col^T [images * P, K]
-          gemm(s.og, s.k, s.ld(), 1.0, {&grad_chunk, go_offset, s.ld(), false}, {&col, col_offset, s.ld(), true},
-               n0 == 0 ? 0.0 : 1.0, grad_weight, grp * s.og * s.k, s.k);
+          gemm(s.og, s.k, s.ld(), 1.0, {&grad_chunk, go_offset, s.ld(), false},
+               {&col, col_offset, s.ld(), true}, n0 == 0 ? 0.0 : 1.0, grad_weight, grp * s.og * s.k,
+               s.k);
         }
-        if (grad_x.defined()) {
+        if (gx.defined()) {
           // grad_col [K, images * P] = weight[group]^T [K, og] @ grad_chunk [og, images * P]
-          gemm(s.k, s.ld(), s.og, 1.0, {&weight, grp * s.og * s.k, s.k, true}, {&grad_chunk, go_offset, s.ld(), false},
-               0.0, grad_col, pointwise ? x_offset : 0, s.ld());
+          gemm(s.k, s.ld(), s.og, 1.0, {&weight, grp * s.og * s.k, s.k, true},
+               {&grad_chunk, go_offset, s.ld(), false}, 0.0, grad_col, pointwise ? x_offset : 0,
+               s.ld());
           if (!pointwise)
             for (std::int64_t i = 0; i < s.images; ++i)
-              col2im(grad_col.data_ptr<T>() + i * s.p, s.ld(), s.cg, g,
-                     grad_x.data_ptr<T>() + ((n0 + i) * g.in_channels + grp * s.cg) * g.height * g.width);
+              col2im(
+                  grad_col.data_ptr<T>() + i * s.p, s.ld(), s.cg, g,
+                  gx.data_ptr<T>() + ((n0 + i) * g.in_channels + grp * s.cg) * g.height * g.width);
         }
       }
     }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "engine/error.h"
 
@@ -32,6 +33,9 @@ static_assert(kNR == kSgemmPanelWidth);
 constexpr std::int64_t kKC = 512;
 constexpr std::int64_t kMC = 96;
 constexpr std::int64_t kNC = 3072;
+// Products this many times deeper than wide (weight gradients: depth = pixels) split the depth
+// over the threads and add the partial products; others split the longer side of C.
+constexpr std::int64_t kSplitDepthRatio = 4;
 // Below this many multiply-adds one thread does the whole product.
 constexpr std::int64_t kParallelMacs = std::int64_t{1} << 18;
 
@@ -135,10 +139,11 @@ struct PackBuffers {
   }
 };
 
-// The rows [m0, m1) x columns [n0, n1) of C, on the calling thread.
+// The rows [m0, m1) x columns [n0, n1) of C from the depth range [k0, k1), on the calling thread.
 AVX512_TARGET void gemm_block(const Strided& a,
                               const SgemmPackB& pack_b,
-                              std::int64_t k,
+                              std::int64_t k0,
+                              std::int64_t k1,
                               float alpha,
                               float beta,
                               float* c,
@@ -151,11 +156,11 @@ AVX512_TARGET void gemm_block(const Strided& a,
   buffers.reserve();
   for (std::int64_t jc = n0; jc < n1; jc += kNC) {
     const std::int64_t nc = std::min(kNC, n1 - jc);
-    for (std::int64_t pc = 0; pc < k; pc += kKC) {
-      const std::int64_t kc = std::min(kKC, k - pc);
+    for (std::int64_t pc = k0; pc < k1; pc += kKC) {
+      const std::int64_t kc = std::min(kKC, k1 - pc);
       pack_b(pc, kc, jc, nc, buffers.b);
-      const bool accumulate = pc > 0 || beta != 0.f;
-      const float beta_here = pc > 0 ? 1.f : beta;
+      const bool accumulate = pc > k0 || beta != 0.f;
+      const float beta_here = pc > k0 ? 1.f : beta;
       for (std::int64_t ic = m0; ic < m1; ic += kMC) {
         const std::int64_t mc = std::min(kMC, m1 - ic);
         pack_panels<kMR>(a.data + ic * a.rs + pc * a.cs, a.rs, a.cs, mc, kc, buffers.a);
@@ -177,6 +182,37 @@ AVX512_TARGET void gemm_block(const Strided& a,
 AVX512_TARGET void scale_c(std::int64_t m, std::int64_t n, float beta, float* c, std::int64_t ldc) {
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.f ? 0.f : beta * c[i * ldc + j];
+}
+
+// Thread t multiplies the depth range [k t / T, k (t + 1) / T): thread 0 into C (with beta), the
+// others into their own m x n buffers, which are then added into C (rows split over threads).
+void split_depth(const Strided& a,
+                 const SgemmPackB& pack_b,
+                 std::int64_t m,
+                 std::int64_t n,
+                 std::int64_t k,
+                 float alpha,
+                 float beta,
+                 float* c,
+                 std::int64_t ldc,
+                 int threads) {
+  std::vector<float> partial(static_cast<std::size_t>((threads - 1) * m * n));  // [T - 1, m, n]
+#pragma omp parallel num_threads(threads)
+  {
+    const std::int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const std::int64_t k0 = k * t / nt, k1 = k * (t + 1) / nt;
+    if (t == 0)
+      gemm_block(a, pack_b, k0, k1, alpha, beta, c, ldc, 0, m, 0, n);
+    else
+      gemm_block(a, pack_b, k0, k1, alpha, 0.f, partial.data() + (t - 1) * m * n, n, 0, m, 0, n);
+#pragma omp barrier
+    for (std::int64_t i = m * t / nt; i < m * (t + 1) / nt; ++i)
+      for (std::int64_t s = 1; s < nt; ++s) {
+        const float* add = partial.data() + ((s - 1) * m + i) * n;
+        float* row = c + i * ldc;
+        for (std::int64_t j = 0; j < n; ++j) row[j] += add[j];
+      }
+  }
 }
 
 }  // namespace
@@ -204,6 +240,10 @@ void sgemm_avx512_packed_b(bool trans_a,
   }
   const Strided sa{a, trans_a ? 1 : lda, trans_a ? lda : 1};  // op(A)(i, p)
   const int threads = (omp_in_parallel() || m * n * k < kParallelMacs) ? 1 : omp_get_max_threads();
+  if (threads > 1 && k >= kSplitDepthRatio * std::max(m, n)) {
+    split_depth(sa, pack_b, m, n, k, alpha, beta, c, ldc, threads);
+    return;
+  }
   // Split the longer side of C into equal parts of whole register tiles.
   const bool split_n = n >= m;
   const std::int64_t tile = split_n ? kNR : kMR, extent = split_n ? n : m;
@@ -216,9 +256,9 @@ void sgemm_avx512_packed_b(bool trans_a,
                        hi = std::min(extent, tiles * (t + 1) / nt * tile);
     if (lo < hi) {
       if (split_n)
-        gemm_block(sa, pack_b, k, alpha, beta, c, ldc, 0, m, lo, hi);
+        gemm_block(sa, pack_b, 0, k, alpha, beta, c, ldc, 0, m, lo, hi);
       else
-        gemm_block(sa, pack_b, k, alpha, beta, c, ldc, lo, hi, 0, n);
+        gemm_block(sa, pack_b, 0, k, alpha, beta, c, ldc, lo, hi, 0, n);
     }
   }
 }

@@ -20,6 +20,18 @@ TEST(LayerOpsGradcheck, Conv2dAllOptions) {
       (Inputs{x, w, b}));
   const Tensor w1 = leaf({3, 4, 1, 1}, 4);
   EXPECT_GRADCHECK([](const Inputs& in) { return conv2d(in[0], in[1]); }, (Inputs{x, w1}));
+  // Stride 1: the input gradient is computed as the conv of grad_out with the flipped weights
+  // (here grouped, dilated, padded differently per side); a 1x1 padded by 1 cannot be.
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return conv2d(in[0], in[1], in[2], {1, 1}, {1, 0}, {2, 1}, 2);
+      },
+      (Inputs{x, w, b}));
+  EXPECT_GRADCHECK(
+      [](const Inputs& in) {
+        return conv2d(in[0], in[1], {}, {1, 1}, {1, 1});
+      },
+      (Inputs{x, w1}));
   // A non-contiguous input (channels-last storage viewed as NCHW).
   const Tensor base = leaf({2, 6, 5, 4}, 5).detach();
   Tensor xt = base.permute({0, 3, 1, 2});

@@ -65,12 +65,20 @@ TEST(SgemmAvx512, MatchesDoubleLoopOnEveryLayout) {
   std::mt19937 rng(7);
   // Shapes around the 6 x 64 register tile, the 512-deep K blocks and the 96-row M blocks.
   const std::vector<Case> cases = {
-      {1, 1, 1, false, false, 1.f, 0.f, 0},     {6, 64, 512, false, false, 1.f, 0.f, 0},
-      {7, 65, 513, true, false, 1.f, 1.f, 3},   {97, 130, 40, false, true, 0.5f, -2.f, 1},
-      {5, 3, 1030, true, true, -1.f, 0.f, 2},   {200, 17, 9, false, false, 1.f, 0.5f, 0},
-      {13, 300, 600, false, true, 2.f, 0.f, 5}, {64, 576, 300, false, true, 1.f, 1.f, 0},
-      {40, 50, 0, false, false, 1.f, 0.5f, 1},  {40, 50, 0, true, true, 1.f, 0.f, 0},
+      {1, 1, 1, false, false, 1.f, 0.f, 0},
+      {6, 64, 512, false, false, 1.f, 0.f, 0},
+      {7, 65, 513, true, false, 1.f, 1.f, 3},
+      {97, 130, 40, false, true, 0.5f, -2.f, 1},
+      {5, 3, 1030, true, true, -1.f, 0.f, 2},
+      {200, 17, 9, false, false, 1.f, 0.5f, 0},
+      {13, 300, 600, false, true, 2.f, 0.f, 5},
+      {64, 576, 300, false, true, 1.f, 1.f, 0},
+      {40, 50, 0, false, false, 1.f, 0.5f, 1},
+      {40, 50, 0, true, true, 1.f, 0.f, 0},
       {30, 20, 10, false, false, 0.f, 2.f, 0},
+      // Deep products (depth >= 4 x the sides) split the depth over the threads.
+      {20, 30, 3000, false, true, 1.f, 0.f, 1},
+      {64, 100, 5000, true, false, 0.5f, 1.f, 0},
   };
   for (const Case& c : cases) check_against_double_loop(c, rng);
   for (int trial = 0; trial < 40; ++trial) {
@@ -84,24 +92,33 @@ TEST(SgemmAvx512, MatchesDoubleLoopOnEveryLayout) {
 
 // conv2d in f32 (forward, input, weight and bias gradients) with channel counts large enough for
 // the AVX-512 kernel (OpenBLAS under DREAMBOX_GEMM=blas), against the same conv in f64
-// (cblas_dgemm). Every entry is a sum of at most 432 products: f32 rounding stays far below 1e-5
-// of the largest output.
+// (cblas_dgemm). Entries sum at most 8192 products of values in [-1, 1); f32 rounding (~1e-7
+// relative per sqrt(term count)) stays far below 1e-5 of the largest output.
 TEST(SgemmAvx512, Conv2dF32MatchesF64) {
   using namespace engine;
   struct ConvCase {
-    std::int64_t batch, c, o, hw, k, stride, pad;
+    std::int64_t batch, c, o, hw, k, stride, pad, dilation, groups;
   };
-  for (const ConvCase& cc : {ConvCase{2, 32, 48, 12, 3, 1, 1}, ConvCase{1, 40, 64, 9, 1, 1, 0},
-                             ConvCase{2, 24, 32, 15, 3, 2, 1}}) {
-    SCOPED_TRACE(testing::Message() << "C " << cc.c << " O " << cc.o << " k " << cc.k);
+  // Folded batches (maps under 4096 pixels) and per-image GEMMs; the stride-1 input gradient as a
+  // conv; grouped, dilated, strided and pointwise convs.
+  for (const ConvCase& cc :
+       {ConvCase{2, 32, 48, 12, 3, 1, 1, 1, 1}, ConvCase{1, 40, 64, 9, 1, 1, 0, 1, 1},
+        ConvCase{2, 24, 32, 15, 3, 2, 1, 1, 1}, ConvCase{2, 16, 16, 64, 3, 1, 1, 1, 1},
+        ConvCase{1, 32, 32, 10, 3, 1, 2, 2, 2}}) {
+    SCOPED_TRACE(testing::Message()
+                 << "C " << cc.c << " O " << cc.o << " hw " << cc.hw << " k " << cc.k << " stride "
+                 << cc.stride << " dilation " << cc.dilation << " groups " << cc.groups);
     const Tensor x64 = test_util::leaf({cc.batch, cc.c, cc.hw, cc.hw}, 1);
-    const Tensor w64 = test_util::leaf({cc.o, cc.c, cc.k, cc.k}, 2);
+    const Tensor w64 = test_util::leaf({cc.o, cc.c / cc.groups, cc.k, cc.k}, 2);
     const Tensor b64 = test_util::leaf({cc.o}, 3);
     const Tensor x32 = x64.to(DType::f32).detach().requires_grad_();
     const Tensor w32 = w64.to(DType::f32).detach().requires_grad_();
     const Tensor b32 = b64.to(DType::f32).detach().requires_grad_();
-    const Tensor y64 = conv2d(x64, w64, b64, {cc.stride, cc.stride}, {cc.pad, cc.pad});
-    const Tensor y32 = conv2d(x32, w32, b32, {cc.stride, cc.stride}, {cc.pad, cc.pad});
+    const auto conv = [&cc](const Tensor& x, const Tensor& w, const Tensor& b) {
+      return conv2d(x, w, b, {cc.stride, cc.stride}, {cc.pad, cc.pad}, {cc.dilation, cc.dilation},
+                    cc.groups);
+    };
+    const Tensor y64 = conv(x64, w64, b64), y32 = conv(x32, w32, b32);
     const Tensor up = test_util::leaf(y64.shape(), 4).detach();
     y64.backward(up);
     y32.backward(up.to(DType::f32));
