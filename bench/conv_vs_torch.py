@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # Runs build/bench/conv_bench and PyTorch's conv2d (bench/torch_conv_bench.py) alternately in the
 # same time window and prints per-shape medians and the speed-up table (a shared VM's load hits both).
+# --cpu-time (one thread only) compares CPU time instead of wall time: robust to other processes.
 import argparse
 import json
 import os
@@ -13,13 +14,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_conv_bench  # noqa: E402
 
 
-def ours_once(binary):
-    """One run of every forward+backward benchmark: {shape name: real time in ms}."""
+def ours_once(binary, field):
+    """One run of every forward+backward benchmark: {shape name: real_time or cpu_time in ms}."""
     out = subprocess.run([binary, "--benchmark_filter=BM_Conv2dForwardBackward", "--benchmark_format=json",
                           "--benchmark_min_time=0.3"], check=True, capture_output=True, text=True).stdout
     try:
         runs = json.loads(out)["benchmarks"]
-        return {run["label"]: run["real_time"] for run in runs}
+        return {run["label"]: run[field] for run in runs}
     except (json.JSONDecodeError, KeyError) as error:
         sys.exit(f"conv_vs_torch: unexpected output from {binary}: {error}")
 
@@ -32,7 +33,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--binary", default="build/bench/conv_bench", help="path of conv_bench")
     parser.add_argument("--rounds", type=int, default=3, help="alternations of ours and PyTorch (>= 1)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="compare CPU time (needs OMP_NUM_THREADS=1: with more threads idle spinning counts)")
     args = parser.parse_args()
+    threads = os.environ.get("OMP_NUM_THREADS", "unset")
+    if args.cpu_time and threads != "1":
+        sys.exit(f"conv_vs_torch: --cpu-time needs OMP_NUM_THREADS=1, got {threads}")
     if args.rounds < 1:
         sys.exit(f"conv_vs_torch: --rounds must be >= 1, got {args.rounds}")
     if not os.access(args.binary, os.X_OK):
@@ -41,14 +47,15 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     for round_index in range(args.rounds):
         loads.append(load_average())
-        for name, ms in ours_once(args.binary).items():
+        for name, ms in ours_once(args.binary, "cpu_time" if args.cpu_time else "real_time").items():
             ours.setdefault(name, []).append(ms)
         loads.append(load_average())
-        for name, ms in torch_conv_bench.measure(repetitions=3).items():
+        clock = time.process_time if args.cpu_time else time.perf_counter
+        for name, ms in torch_conv_bench.measure(repetitions=3, clock=clock).items():
             torch_ms.setdefault(name, []).append(ms)
         print(f"round {round_index + 1}/{args.rounds} done, load {load_average():.1f}", file=sys.stderr)
-    print(f"{started}, {args.rounds} alternating rounds, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
-          f"load average (1 min) {min(loads):.1f}-{max(loads):.1f}")
+    print(f"{started}, {args.rounds} alternating rounds, OMP_NUM_THREADS={threads}, "
+          f"{'CPU' if args.cpu_time else 'wall'} time, load average (1 min) {min(loads):.1f}-{max(loads):.1f}")
     print("| shape | ours (ms) | PyTorch (ms) | speed-up |")
     print("|---|---|---|---|")
     for name, *_ in torch_conv_bench.SHAPES:

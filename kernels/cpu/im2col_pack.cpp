@@ -91,7 +91,10 @@ SgemmPackB pack_im2col_transposed(const Im2colView& view) {
           im2col_segment(view, j0 + jp + r0 + r, p0, kc, scratch.data() + r * kc);
         for (std::int64_t r = rows; r < kRows; ++r)
           std::fill(scratch.data() + r * kc, scratch.data() + (r + 1) * kc, 0.f);
-        for (std::int64_t p = 0; p < kc; ++p)
+        std::int64_t p = 0;
+        for (; p + 16 <= kc; p += 16)
+          sgemm_transpose16(scratch.data() + p, kc, dst + p * kPanel + r0, kPanel);
+        for (; p < kc; ++p)
           for (int r = 0; r < kRows; ++r) dst[p * kPanel + r0 + r] = scratch[r * kc + p];
       }
     }

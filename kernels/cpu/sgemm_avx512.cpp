@@ -11,6 +11,10 @@
 #include "engine/error.h"
 
 #if defined(DREAMBOX_AVX512) && defined(__x86_64__)
+// GCC 12 reports the _mm512_undefined_* placeholders inside the shuffle intrinsics it inlines into
+// target("avx512f") functions as uninitialized (a false positive in its own header).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #define DREAMBOX_AVX512_KERNEL 1
 #define AVX512_TARGET __attribute__((target("avx512f,fma")))
@@ -45,6 +49,53 @@ struct Strided {
   std::int64_t rs, cs;
 };
 
+// Interleaves the 64-bit halves (float pairs) of a and b within each 128-bit lane.
+AVX512_TARGET inline __m512 unpack_lo64(__m512 a, __m512 b) {
+  return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+}
+AVX512_TARGET inline __m512 unpack_hi64(__m512 a, __m512 b) {
+  return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+}
+
+}  // namespace
+
+// dst[c * ds + r] = src[r * ss + c] for r, c < 16: three shuffle stages (pairs of floats, pairs of
+// doubles, 128-bit lanes) instead of 256 scalar moves.
+AVX512_TARGET void sgemm_transpose16(const float* src,
+                                     std::int64_t ss,
+                                     float* dst,
+                                     std::int64_t ds) {
+  __m512 r[16], t[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ss);
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // r[4 i + j], 128-bit lane L: rows 4 i .. 4 i + 3 of column 4 L + j.
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = unpack_lo64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 1] = unpack_hi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 2] = unpack_lo64(t[4 * i + 1], t[4 * i + 3]);
+    r[4 * i + 3] = unpack_hi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {  // gather lane L of r[j], r[4 + j], r[8 + j], r[12 + j]
+    const __m512 v0 = _mm512_shuffle_f32x4(r[j], r[4 + j], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 v1 = _mm512_shuffle_f32x4(r[j], r[4 + j], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512 v2 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 v3 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], _MM_SHUFFLE(3, 2, 3, 2));
+    _mm512_storeu_ps(dst + j * ds, _mm512_shuffle_f32x4(v0, v2, _MM_SHUFFLE(2, 0, 2, 0)));
+    _mm512_storeu_ps(dst + (4 + j) * ds, _mm512_shuffle_f32x4(v0, v2, _MM_SHUFFLE(3, 1, 3, 1)));
+    _mm512_storeu_ps(dst + (8 + j) * ds, _mm512_shuffle_f32x4(v1, v3, _MM_SHUFFLE(2, 0, 2, 0)));
+    _mm512_storeu_ps(dst + (12 + j) * ds, _mm512_shuffle_f32x4(v1, v3, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+}
+
+namespace {
+
 // Packs `count` indices x `depth` steps into panels of W indices, each stored step-major
 // (W consecutive floats per step), zero-padding the last panel. Element (index, step) is at
 // src[index * s_index + step * s_depth].
@@ -65,9 +116,14 @@ AVX512_TARGET void pack_panels(const float* src,
     }
     if (width < W)
       for (std::int64_t p = 0; p < depth; ++p) std::fill(dst + p * W + width, dst + p * W + W, 0.f);
-    // A transpose when s_depth == 1: 16 steps of every index at a time, so that the reads are
-    // short contiguous runs and the writes stay within a few KiB.
-    for (std::int64_t p0 = 0; p0 < depth; p0 += 16) {
+    std::int64_t p_done = 0;  // a full-width transpose (s_depth == 1): 16 x 16 blocks
+    if (s_depth == 1 && width == W && W % 16 == 0)
+      for (; p_done + 16 <= depth; p_done += 16)
+        for (int r0 = 0; r0 < W; r0 += 16)
+          sgemm_transpose16(base + r0 * s_index + p_done, s_index, dst + p_done * W + r0, W);
+    // Otherwise 16 steps of every index at a time, so that the reads are short contiguous runs
+    // and the writes stay within a few KiB.
+    for (std::int64_t p0 = p_done; p0 < depth; p0 += 16) {
       const std::int64_t p1 = std::min(depth, p0 + 16);
       for (int w = 0; w < width; ++w)
         for (std::int64_t p = p0; p < p1; ++p) dst[p * W + w] = base[w * s_index + p * s_depth];
@@ -286,6 +342,11 @@ void sgemm_avx512(bool trans_a,
 }
 
 #else  // no AVX-512 kernel in this build
+
+void sgemm_transpose16(const float*, std::int64_t, float*, std::int64_t) {
+  ENGINE_FAIL(
+      "sgemm_transpose16: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
+}
 
 bool sgemm_avx512_available() {
   return false;

@@ -27,6 +27,10 @@ void sgemm_avx512(bool trans_a,
                   float* c,
                   std::int64_t ldc);
 
+// dst[c * ds + r] = src[r * ss + c] for r, c < 16 (a 16 x 16 block transpose in registers).
+// Only call when sgemm_avx512_available().
+void sgemm_transpose16(const float* src, std::int64_t ss, float* dst, std::int64_t ds);
+
 // Columns per packed panel of op(B).
 inline constexpr int kSgemmPanelWidth = 64;
 
