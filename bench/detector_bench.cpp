@@ -12,9 +12,17 @@ namespace {
 
 constexpr std::int64_t kSize = 512;
 
+// torchvision's fasterrcnn_resnet50_fpn: no OOD head, so that both sides do the same work.
+models::FasterRcnnConfig config() {
+  models::FasterRcnnConfig c;
+  c.roi_heads.num_classes = 21;
+  c.roi_heads.ood_head = false;
+  return c;
+}
+
 struct R50Fpn {
   Generator gen{1};
-  models::FasterRcnn model{models::FasterRcnnConfig{}};
+  models::FasterRcnn model{config()};
   std::vector<std::array<std::int64_t, 2>> sizes;
   std::vector<models::DetectionTargets> targets;
   Tensor images;
