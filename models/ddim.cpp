@@ -71,8 +71,10 @@ std::vector<double> make_betas(const DDIMSchedulerConfig& c) {
 }  // namespace
 
 DDIMScheduler::DDIMScheduler(const DDIMSchedulerConfig& config) : config_(config) {
-  ENGINE_CHECK(config_.num_train_timesteps > 0, "DDIMScheduler: num_train_timesteps must be "
-               "positive, got ", config_.num_train_timesteps);
+  ENGINE_CHECK(config_.num_train_timesteps > 0,
+               "DDIMScheduler: num_train_timesteps must be "
+               "positive, got ",
+               config_.num_train_timesteps);
   ENGINE_CHECK(config_.dynamic_thresholding_ratio > 0 && config_.dynamic_thresholding_ratio <= 1,
                "DDIMScheduler: dynamic_thresholding_ratio must lie in (0, 1], got ",
                config_.dynamic_thresholding_ratio);
@@ -121,7 +123,8 @@ Tensor DDIMScheduler::alpha_factor(const Tensor& t, bool noise_part, const Tenso
   const std::int64_t total = config_.num_train_timesteps;
   std::vector<float> values;
   for (std::int64_t ti : t.to(engine::DType::i64).to_vector<std::int64_t>()) {
-    ENGINE_CHECK(ti >= 0 && ti < total, "DDIMScheduler: timestep ", ti, " outside [0, ", total, ")");
+    ENGINE_CHECK(ti >= 0 && ti < total, "DDIMScheduler: timestep ", ti, " outside [0, ", total,
+                 ")");
     const double a = alphas_cumprod_[static_cast<std::size_t>(ti)];
     values.push_back(static_cast<float>(std::sqrt(noise_part ? 1.0 - a : a)));
   }
@@ -140,8 +143,21 @@ Tensor DDIMScheduler::get_velocity(const Tensor& x0, const Tensor& noise, const 
                      engine::mul(x0, alpha_factor(t, true, x0)));
 }
 
-Tensor DDIMScheduler::training_target(const Tensor& x0, const Tensor& noise, const Tensor& t) const {
+Tensor DDIMScheduler::training_target(const Tensor& x0,
+                                      const Tensor& noise,
+                                      const Tensor& t) const {
   return config_.prediction_type == PredictionType::epsilon ? noise : get_velocity(x0, noise, t);
+}
+
+Tensor DDIMScheduler::predict_original(const Tensor& model_output,
+                                       const Tensor& sample,
+                                       const Tensor& t) const {
+  ENGINE_CHECK(model_output.shape() == sample.shape(), "DDIMScheduler: model output ",
+               model_output.str(), " does not match the sample ", sample.str());
+  const Tensor sa = alpha_factor(t, false, sample), s1a = alpha_factor(t, true, sample);
+  if (config_.prediction_type == PredictionType::epsilon)
+    return engine::div(engine::sub(sample, engine::mul(model_output, s1a)), sa);
+  return engine::sub(engine::mul(sample, sa), engine::mul(model_output, s1a));
 }
 
 Tensor DDIMScheduler::threshold(const Tensor& x0) const {
@@ -159,7 +175,8 @@ Tensor DDIMScheduler::threshold(const Tensor& x0) const {
     const auto lo = static_cast<std::size_t>(std::floor(pos));
     const std::size_t hi = std::min(lo + 1, a.size() - 1);
     const double q = a[lo] + (a[hi] - a[lo]) * (pos - static_cast<double>(lo));
-    s[static_cast<std::size_t>(i)] = static_cast<float>(std::clamp(q, 1.0, config_.sample_max_value));
+    s[static_cast<std::size_t>(i)] =
+        static_cast<float>(std::clamp(q, 1.0, config_.sample_max_value));
   }
   engine::Shape shape(static_cast<std::size_t>(x0.dim()), 1);
   shape[0] = n;
@@ -193,10 +210,9 @@ DDIMStepOutput DDIMScheduler::step_with_noise(const Tensor& model_output,
   ENGINE_CHECK(model_output.shape() == sample.shape(), "DDIMScheduler: model output ",
                model_output.str(), " does not match the sample ", sample.str());
   const double a_t = alphas_cumprod_[static_cast<std::size_t>(timesteps_[index])];
-  const double a_prev =
-      index + 1 < timesteps_.size()
-          ? alphas_cumprod_[static_cast<std::size_t>(timesteps_[index + 1])]
-          : (config_.set_alpha_to_one ? 1.0 : alphas_cumprod_[0]);
+  const double a_prev = index + 1 < timesteps_.size()
+                            ? alphas_cumprod_[static_cast<std::size_t>(timesteps_[index + 1])]
+                            : (config_.set_alpha_to_one ? 1.0 : alphas_cumprod_[0]);
   const double sa = std::sqrt(a_t), s1a = std::sqrt(1.0 - a_t);
 
   Tensor x0, eps;
@@ -230,7 +246,8 @@ DDIMStepOutput DDIMScheduler::step_with_noise(const Tensor& model_output,
 Tensor classifier_free_guidance(const Tensor& batched_output, double guidance_scale) {
   ENGINE_CHECK(batched_output.dim() >= 1 && batched_output.size(0) % 2 == 0,
                "classifier_free_guidance: the batch must hold an unconditional and a conditional "
-               "half, got ", batched_output.str());
+               "half, got ",
+               batched_output.str());
   const std::int64_t n = batched_output.size(0) / 2;
   const Tensor uncond = batched_output.narrow(0, 0, n), cond = batched_output.narrow(0, n, n);
   return engine::add(uncond, engine::mul(engine::sub(cond, uncond), guidance_scale));

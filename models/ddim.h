@@ -19,7 +19,8 @@ enum class PredictionType { epsilon, v_prediction };
 
 BetaSchedule beta_schedule_from_name(const std::string& name);  // also accepts "cosine"
 TimestepSpacing timestep_spacing_from_name(const std::string& name);
-PredictionType prediction_type_from_name(const std::string& name);  // "epsilon"/"eps", "v_prediction"/"v"
+PredictionType prediction_type_from_name(
+    const std::string& name);  // "epsilon"/"eps", "v_prediction"/"v"
 
 struct DDIMSchedulerConfig {
   std::int64_t num_train_timesteps = 1000;
@@ -29,18 +30,18 @@ struct DDIMSchedulerConfig {
   PredictionType prediction_type = PredictionType::epsilon;
   bool clip_sample = true;
   double clip_sample_range = 1.0;
-  bool thresholding = false;                // Imagen's dynamic thresholding (replaces clipping)
+  bool thresholding = false;  // Imagen's dynamic thresholding (replaces clipping)
   double dynamic_thresholding_ratio = 0.995;
-  double sample_max_value = 1.0;            // upper bound of the per-sample threshold s
-  bool set_alpha_to_one = true;             // alpha_bar before step 0: 1, else alpha_bar[0]
+  double sample_max_value = 1.0;  // upper bound of the per-sample threshold s
+  bool set_alpha_to_one = true;   // alpha_bar before step 0: 1, else alpha_bar[0]
   TimestepSpacing timestep_spacing = TimestepSpacing::trailing;
   std::int64_t steps_offset = 0;
-  bool use_clipped_model_output = false;    // recompute eps from the clipped x0
+  bool use_clipped_model_output = false;  // recompute eps from the clipped x0
 };
 
 struct DDIMStepOutput {
-  Tensor prev_sample;            // x_{t_prev}, same shape as the sample
-  Tensor pred_original_sample;   // x0 estimate after clipping / thresholding
+  Tensor prev_sample;           // x_{t_prev}, same shape as the sample
+  Tensor pred_original_sample;  // x0 estimate after clipping / thresholding
 };
 
 class DDIMScheduler {
@@ -61,6 +62,9 @@ class DDIMScheduler {
   Tensor get_velocity(const Tensor& x0, const Tensor& noise, const Tensor& t) const;
   // What the network learns to predict: noise (epsilon) or the velocity.
   Tensor training_target(const Tensor& x0, const Tensor& noise, const Tensor& t) const;
+  // The x0 estimate of a model output for x_t at per-sample timesteps t i64 [N] (no clipping):
+  // (x_t - sqrt(1 - a_t) eps) / sqrt(a_t), or sqrt(a_t) x_t - sqrt(1 - a_t) v.
+  Tensor predict_original(const Tensor& model_output, const Tensor& sample, const Tensor& t) const;
 
   // One DDIM step from timesteps()[index] to the next entry (or to "before 0" at the end):
   //   x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t), clipped or thresholded,

@@ -2,6 +2,8 @@
 // training loss, and the guided sampling loop that keeps the known pixels.
 #pragma once
 
+#include <functional>
+
 #include "models/ddim.h"
 #include "models/unet.h"
 
@@ -13,6 +15,9 @@ Tensor inpainting_input(const Tensor& x_t, const Tensor& mask, const Tensor& ima
 
 // The epsilon (or v) MSE over the whole crop for one batch: t ~ U{0..T-1} and noise N(0, I)
 // drawn from `gen` unless given. image [N, 3, H, W] in [-1, 1], labels i64 [N] (null allowed).
+// With min_snr_gamma > 0 each sample's MSE is weighted by min(SNR_t, gamma) / SNR_t (eps) or
+// min(SNR_t, gamma) / (SNR_t + 1) (v), SNR_t = a_t / (1 - a_t) (Min-SNR, Hang et al. 2023):
+// the easy low-noise steps stop dominating the loss.
 struct DiffusionLossInputs {
   Tensor image, mask, class_labels;
   Tensor timesteps, noise;  // optional: fixed instead of drawn
@@ -20,7 +25,10 @@ struct DiffusionLossInputs {
 Tensor diffusion_loss(UNet2DModel& unet,
                       const DDIMScheduler& scheduler,
                       const DiffusionLossInputs& inputs,
-                      engine::Generator& gen);
+                      engine::Generator& gen,
+                      double min_snr_gamma = 0);
+// The Min-SNR weights above for timesteps i64 [N] -> f32 [N].
+Tensor min_snr_weights(const DDIMScheduler& scheduler, const Tensor& timesteps, double gamma);
 
 struct InpaintOptions {
   std::int64_t num_inference_steps = 50;
@@ -29,12 +37,28 @@ struct InpaintOptions {
   bool replace_known = false;   // also overwrite the known region with noised pixels each step
 };
 
-// DDIM inpainting: x_T ~ N(0, I) from `gen`, then for each timestep the UNet sees
-// inpainting_input(x_t, mask, image); with guidance the batch is [null rows; class_emb] and the
-// outputs combine as eps_u + s (eps_c - eps_u). The known pixels (mask = 0) of the result are
-// the image's own. image [N, 3, H, W] in [-1, 1], mask [N, 1, H, W], class_emb [N, E]
-// (rows of the class table, or Dream-Box's modified embeddings) -> [N, 3, H, W].
-// Runs without autograd and with the UNet in eval mode (restored afterwards).
+// What the sampling loop asks of the network: model input [B, 7, H, W], timesteps i64 [B] and
+// class embeddings [B, E] -> prediction (eps or v) [B, 3, H, W].
+using NoisePredictor =
+    std::function<Tensor(const Tensor& input, const Tensor& timesteps, const Tensor& class_emb)>;
+
+// DDIM inpainting: x_T ~ N(0, I) from `gen`, then for each timestep the model sees
+// inpainting_input(x_t, mask, image); with guidance (scale > 1) the batch is
+// [null_emb rows; class_emb] and the outputs combine as eps_u + s (eps_c - eps_u). The known
+// pixels (mask = 0) of the result are the image's own. image [N, 3, H, W] in [-1, 1],
+// mask [N, 1, H, W], class_emb [N, E], null_emb [1, E] (used only with guidance) -> [N, 3, H, W].
+Tensor inpaint(const NoisePredictor& model,
+               const Tensor& null_emb,
+               DDIMScheduler& scheduler,
+               const Tensor& image,
+               const Tensor& mask,
+               const Tensor& class_emb,
+               const InpaintOptions& options,
+               engine::Generator& gen);
+
+// The same with the UNet, whose null row gives the unconditional half; class_emb holds rows of
+// the class table or Dream-Box's modified embeddings. Runs without autograd and with the UNet in
+// eval mode (restored afterwards).
 Tensor inpaint(UNet2DModel& unet,
                DDIMScheduler& scheduler,
                const Tensor& image,

@@ -5,13 +5,16 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <stdexcept>
+#include <tuple>
 
 #include "engine/ops.h"
 #include "engine/optim/ema.h"
 #include "engine/optim/schedule.h"
 #include "models/ddim_inpaint.h"
+#include "train/diffusion_preview.h"
 #include "train/object_crops.h"
 #include "train/run_dir.h"
 
@@ -28,6 +31,7 @@ models::DDIMSchedulerConfig diffusion_scheduler_config(const Options& o) {
   models::DDIMSchedulerConfig c;
   c.beta_schedule = models::beta_schedule_from_name(
       o.beta_schedule == "scaled-linear" ? "scaled_linear" : o.beta_schedule);
+  c.prediction_type = models::prediction_type_from_name(o.prediction);
   return c;
 }
 
@@ -45,6 +49,7 @@ namespace {
 // Linear warmup length: fixed, so that a run extended with more --diffusion-steps continues on
 // the same learning rates.
 constexpr std::int64_t kWarmupSteps = 50;
+constexpr int kPreviewCrops = 8;  // rows of diffusion/preview.png
 
 nlohmann::json stage_info(const Options& o,
                           const models::UNetConfig& c,
@@ -60,7 +65,27 @@ nlohmann::json stage_info(const Options& o,
           {"ema_decay", o.ema_decay},
           {"grad_clip", o.grad_clip},
           {"beta_schedule", o.beta_schedule},
+          {"prediction", o.prediction},
+          {"min_snr_gamma", o.min_snr_gamma},
           {"seed", o.seed}};
+}
+
+// A model must be sampled (and resumed) with the target and noise schedule it was trained with;
+// `info` is the stage's config.json / checkpoint info (runs from before --prediction trained eps).
+void check_trained_like(const nlohmann::json& info, const Options& o, const std::string& where) {
+  const auto trained = [&](const char* key, const char* old_default) {
+    return info.is_object() && info.contains(key) && info[key].is_string()
+               ? info[key].get<std::string>()
+               : std::string(old_default);
+  };
+  for (const auto& [key, flag, value, old_default] :
+       {std::tuple{"prediction", "--prediction", o.prediction, "eps"},
+        std::tuple{"beta_schedule", "--beta-schedule", o.beta_schedule, "cosine"}})
+    if (trained(key, old_default) != value)
+      throw std::runtime_error("the diffusion model in '" + where + "' was trained with " + flag +
+                               " " + trained(key, old_default) + ", not " + value + "; pass " +
+                               flag + " " + trained(key, old_default) +
+                               " (or use another --run-dir)");
 }
 
 }  // namespace
@@ -76,6 +101,11 @@ DiffusionResult train_diffusion(const Options& o,
   const models::DDIMScheduler scheduler(diffusion_scheduler_config(o));
   const ObjectCropSet crops(train_set, {.size = static_cast<int>(config.sample_size)}, o.seed);
   const nlohmann::json info = stage_info(o, config, *models.unet);
+  if (run.has_checkpoint()) {
+    std::ifstream earlier(run.file("config.json"));
+    const nlohmann::json before = nlohmann::json::parse(earlier, nullptr, false);
+    check_trained_like(before.is_discarded() ? nlohmann::json() : before, o, run.path());
+  }
   run.write_json("config.json", info);
 
   std::vector<engine::Tensor> params = models.unet->parameters();
@@ -110,7 +140,8 @@ DiffusionResult train_diffusion(const Options& o,
     schedule.apply(adamw, state.step);
     adamw.zero_grad();
     const engine::Tensor loss_tensor = models::diffusion_loss(
-        *models.unet, scheduler, {batch.image, batch.mask, batch.labels, {}, {}}, noise);
+        *models.unet, scheduler, {batch.image, batch.mask, batch.labels, {}, {}}, noise,
+        o.min_snr_gamma);
     const double loss = loss_tensor.item();
     if (!std::isfinite(loss))
       throw std::runtime_error(
@@ -150,6 +181,13 @@ DiffusionResult train_diffusion(const Options& o,
   }
   std::printf("\n");
   result.steps = state.step;
+  const std::string preview = run.path() + "/preview.png";
+  write_diffusion_preview(
+      *models.ema, diffusion_scheduler_config(o),
+      preview_crops(train_set, static_cast<int>(config.sample_size), kPreviewCrops, o.seed + 13),
+      o.ddim_steps, o.seed + 14, preview);
+  std::printf("diffusion: preview of the EMA model (x0 estimates, samples) in %s\n",
+              preview.c_str());
   return result;
 }
 
@@ -158,14 +196,16 @@ std::shared_ptr<models::UNet2DModel> load_diffusion_ema(const Options& o,
                                                         std::int64_t num_classes) {
   engine::Generator init(0);
   DiffusionModels models(diffusion_unet_config(o, num_classes), init);
+  nlohmann::json info;
   try {
-    load_model_weights(checkpoint, models);
+    info = load_model_weights(checkpoint, models);
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot load the diffusion model from '" + checkpoint +
                              "' (was it trained with other --unet / --diffusion-size flags or "
                              "another data set?): " +
                              e.what());
   }
+  check_trained_like(info, o, checkpoint);
   return models.ema;
 }
 

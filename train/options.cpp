@@ -108,6 +108,16 @@ const std::vector<Flag<Options>>& flags() {
       real("diffusion-lr", "diffusion AdamW learning rate", &Options::diffusion_lr, 0.0, 1.0),
       real("ema-decay", "EMA decay of the diffusion weights", &Options::ema_decay, 0.0, 1.0),
       real("grad-clip", "diffusion gradient-norm clip (0 = off)", &Options::grad_clip, 0.0, 1e6),
+      real("min-snr", "Min-SNR-gamma weighting of the diffusion loss (0 = plain MSE)",
+           &Options::min_snr_gamma, 0.0, 1e6),
+      {"prediction",
+       "what the diffusion UNet predicts: v (velocity; well-conditioned x0 at high noise) or eps",
+       [](Options& o, const std::string& v) {
+         if (v != "v" && v != "eps")
+           throw std::invalid_argument("--prediction: expected v or eps, got '" + v + "'");
+         o.prediction = v;
+       },
+       [](const Options& o) { return o.prediction; }},
       {"beta-schedule", "diffusion noise schedule: cosine, linear or scaled-linear",
        [](Options& o, const std::string& v) {
          if (v != "cosine" && v != "linear" && v != "scaled-linear")
@@ -325,6 +335,8 @@ nlohmann::json options_to_json(const Options& o) {
           {"ema_decay", o.ema_decay},
           {"grad_clip", o.grad_clip},
           {"beta_schedule", o.beta_schedule},
+          {"prediction", o.prediction},
+          {"min_snr_gamma", o.min_snr_gamma},
           {"outlier_images", o.outlier_images},
           {"outlier_min_area", o.outlier_min_area},
           {"outlier_std", o.outlier_std},

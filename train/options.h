@@ -41,10 +41,12 @@ struct Options {
   // Diffusion stage (inpainting UNet trained on the ID object crops).
   std::string unet = "cpu-demo";       // UNet preset: cpu-demo or gpu-base
   std::int64_t diffusion_size = 0;     // crop / UNet resolution (0 = the preset's)
-  std::int64_t diffusion_steps = 100;  // optimizer steps
+  std::int64_t diffusion_steps = 600;  // optimizer steps (shapes: ~4 min on 2 idle cores)
   int diffusion_batch_size = 16;
   double diffusion_lr = 1e-3;            // AdamW, after a linear warmup
   double ema_decay = 0.995;              // EMA of the weights (with diffusers' warm-up)
+  std::string prediction = "v";          // what the UNet predicts: v (velocity) or eps
+  double min_snr_gamma = 5;              // Min-SNR loss weighting (0 = plain MSE)
   double grad_clip = 1.0;                // global gradient norm limit (0 = off)
   std::string beta_schedule = "cosine";  // cosine, linear or scaled-linear (T = 1000)
   // Outlier generation stage (Dream-Box).

@@ -14,6 +14,7 @@
 #include "engine/ops.h"
 #include "engine/philox.h"
 #include "models/ddim_inpaint.h"
+#include "train/crop_sheet.h"
 #include "train/diffusion_training.h"
 #include "train/object_crops.h"
 #include "train/run_dir.h"
@@ -34,27 +35,14 @@ struct CropPair {
   std::vector<float> original, outlier;  // [3, S, S] in [-1, 1]
 };
 
-// Pairs laid out kSheetColumns per row, each crop shown at twice its size, on a grey ground.
+// Pairs laid out kSheetColumns per row, each crop shown at twice its size.
 data::Image contact_sheet(const std::vector<CropPair>& pairs, int size) {
-  const int tile = 2 * size, gap = 6;
-  const int columns = std::max(1, std::min<int>(kSheetColumns, static_cast<int>(pairs.size())));
-  const int rows = std::max<int>(1, (static_cast<int>(pairs.size()) + columns - 1) / columns);
-  const int pair_width = 2 * tile + gap / 2;
-  data::Image sheet(columns * (pair_width + gap) + gap, rows * (tile + gap) + gap);
-  std::fill(sheet.pixels.begin(), sheet.pixels.end(), std::uint8_t{96});
-  for (std::size_t k = 0; k < pairs.size(); ++k) {
-    const int x0 = gap + static_cast<int>(k % columns) * (pair_width + gap);
-    const int y0 = gap + static_cast<int>(k / columns) * (tile + gap);
-    for (int side = 0; side < 2; ++side) {
-      const data::Image crop =
-          crop_to_image((side == 0 ? pairs[k].original : pairs[k].outlier).data(), size);
-      const int xs = x0 + side * (tile + gap / 2);
-      for (int y = 0; y < tile; ++y)
-        for (int x = 0; x < tile; ++x)
-          std::copy_n(crop.at(x / 2, y / 2), 3, sheet.at(xs + x, y0 + y));
-    }
+  std::vector<const float*> crops;
+  for (const CropPair& p : pairs) {
+    crops.push_back(p.original.data());
+    crops.push_back(p.outlier.data());
   }
-  return sheet;
+  return crop_sheet(crops, size, 2 * kSheetColumns, 2);
 }
 
 bool is_candidate(const data::Object& o, double min_area) {

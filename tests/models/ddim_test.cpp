@@ -245,6 +245,51 @@ TEST(Inpaint, BadArgumentsGiveClearErrors) {
   EXPECT_THROW(fresh.step_with_noise(f.image, 0, f.image, 0.0, {}), Error);  // no set_timesteps
 }
 
+TEST(Inpaint, MinSnrWeightsFollowTheSignalToNoiseRatio) {
+  models::DDIMSchedulerConfig config;
+  models::DDIMScheduler eps_scheduler(config);
+  config.prediction_type = PredictionType::v_prediction;
+  models::DDIMScheduler v_scheduler(config);
+  const Tensor t = from_vector<std::int64_t>({0, 100, 500, 900, 999});
+  const std::vector<float> w_eps =
+      models::min_snr_weights(eps_scheduler, t, 5.0).to_vector<float>();
+  const std::vector<float> w_v = models::min_snr_weights(v_scheduler, t, 5.0).to_vector<float>();
+  const auto ts = t.to_vector<std::int64_t>();
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    const double a = eps_scheduler.alphas_cumprod()[static_cast<std::size_t>(ts[i])];
+    const double snr = a / (1 - a);
+    EXPECT_NEAR(w_eps[i], std::min(snr, 5.0) / snr, 1e-6) << "t " << ts[i];
+    EXPECT_NEAR(w_v[i], std::min(snr, 5.0) / (snr + 1), 1e-6) << "t " << ts[i];
+  }
+  EXPECT_FLOAT_EQ(w_eps[3], 1.0f);  // low SNR: eps keeps its weight, v's falls with the SNR
+  EXPECT_LT(w_v[4], 1e-6f);
+  EXPECT_THROW(models::min_snr_weights(v_scheduler, t, 0.0), Error);
+  // The weighted loss is the weighted mean of the per-sample MSEs.
+  auto unet = random_unet(12);
+  const InpaintFixture f;
+  Generator gen(13);
+  const Tensor t2 = from_vector<std::int64_t>({100, 900});
+  const models::DiffusionLossInputs in{f.image, f.mask, from_vector<std::int64_t>({0, 1}), t2,
+                                       randn(f.image.shape(), gen)};
+  const double plain_first =
+      models::diffusion_loss(
+          *unet, v_scheduler,
+          {f.image.narrow(0, 0, 1), f.mask.narrow(0, 0, 1), in.class_labels.narrow(0, 0, 1),
+           t2.narrow(0, 0, 1), in.noise.narrow(0, 0, 1)},
+          gen)
+          .item();
+  const double plain_second =
+      models::diffusion_loss(
+          *unet, v_scheduler,
+          {f.image.narrow(0, 1, 1), f.mask.narrow(0, 1, 1), in.class_labels.narrow(0, 1, 1),
+           t2.narrow(0, 1, 1), in.noise.narrow(0, 1, 1)},
+          gen)
+          .item();
+  const std::vector<float> w = models::min_snr_weights(v_scheduler, t2, 5.0).to_vector<float>();
+  EXPECT_NEAR(models::diffusion_loss(*unet, v_scheduler, in, gen, 5.0).item(),
+              (w[0] * plain_first + w[1] * plain_second) / 2, 1e-5 * plain_first);
+}
+
 TEST(Inpaint, FewAdamWStepsOverfitTwoSamples) {
   Generator gen(31);
   models::UNet2DModel unet(tiny_config(), gen);

@@ -51,6 +51,16 @@ TEST(DiffusionOptions, DefaultsAndBadValues) {
   EXPECT_EQ(train::diffusion_unet_config(o, 5).null_class(), 5);
   EXPECT_EQ(train::diffusion_scheduler_config(o).beta_schedule,
             models::BetaSchedule::scaled_linear);
+  EXPECT_EQ(shapes.prediction, "v");
+  EXPECT_EQ(train::diffusion_scheduler_config(shapes).prediction_type,
+            models::PredictionType::v_prediction);
+  EXPECT_EQ(
+      train::diffusion_scheduler_config(parse({"shapes", "--prediction", "eps"})).prediction_type,
+      models::PredictionType::epsilon);
+  EXPECT_NE(error_of({"shapes", "--prediction", "x0"}).find("--prediction: expected v or eps"),
+            std::string::npos);
+  EXPECT_NE(error_of({"shapes", "--min-snr", "-1"}).find("--min-snr: expected a number"),
+            std::string::npos);
   EXPECT_NE(error_of({"shapes", "--outlier-std", "-1"}).find("--outlier-std: expected a number"),
             std::string::npos);
   EXPECT_NE(error_of({"shapes", "--guidance", "-2"}).find("--guidance: expected a number"),
@@ -108,7 +118,12 @@ class DiffusionStage : public ::testing::Test {
 
 TEST_F(DiffusionStage, TrainingReducesTheLoss) {
   const std::string run = root_ + "/run_loss";
-  const auto result = train::train_diffusion(options({"--diffusion-steps", "40"}), run, train_set_);
+  // The plain eps MSE (not the default v target with Min-SNR weights), whose start is known.
+  const auto eps = [&](std::vector<const char*> extra) {
+    extra.insert(extra.end(), {"--prediction", "eps", "--min-snr", "0"});
+    return options(extra);
+  };
+  const auto result = train::train_diffusion(eps({"--diffusion-steps", "40"}), run, train_set_);
   EXPECT_EQ(result.steps, 40);
   EXPECT_TRUE(fs::exists(result.checkpoint));
   const auto losses = logged_losses(run + "/diffusion/log.jsonl");
@@ -123,12 +138,23 @@ TEST_F(DiffusionStage, TrainingReducesTheLoss) {
   EXPECT_GT(first, 0.7);
   EXPECT_LT(last, 0.75 * first) << "first 8 steps " << first << ", last 8 steps " << last;
   // A finished stage returns at once; its EMA model loads back.
-  const auto again = train::train_diffusion(options({"--diffusion-steps", "40"}), run, train_set_);
+  const auto again = train::train_diffusion(eps({"--diffusion-steps", "40"}), run, train_set_);
   EXPECT_EQ(again.steps, 40);
-  const auto ema = train::load_diffusion_ema(options({}), result.checkpoint, 5);
+  const auto ema = train::load_diffusion_ema(eps({}), result.checkpoint, 5);
   EXPECT_EQ(ema->config().sample_size, 8);
-  EXPECT_THROW(train::load_diffusion_ema(options({"--diffusion-size", "16"}), result.checkpoint, 5),
+  EXPECT_THROW(train::load_diffusion_ema(eps({"--diffusion-size", "16"}), result.checkpoint, 5),
                std::runtime_error);
+  // Sampling or resuming with another target than the one trained is refused.
+  try {
+    train::load_diffusion_ema(options({}), result.checkpoint, 5);
+    ADD_FAILURE() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("trained with --prediction eps, not v"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(train::train_diffusion(options({"--diffusion-steps", "41"}), run, train_set_),
+               std::runtime_error);
+  EXPECT_TRUE(fs::exists(run + "/diffusion/preview.png"));
 }
 
 TEST_F(DiffusionStage, ResumeReproducesTheUninterruptedRun) {
