@@ -91,13 +91,15 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   a_full.insert(a_full.end(), {m, k});
   b_full.insert(b_full.end(), {k, n});
   out_shape.insert(out_shape.end(), {m, n});
+  // Explicit sizes, not -1: with an empty m, k or n the leading count could not be inferred.
+  const std::int64_t batches = numel(batch);
   Tensor out;
   if (b_batch.empty() && !a_batch.empty() && a2.is_contiguous()) {
     // [..., m, k] @ [k, n]: one big GEMM over the flattened leading dims.
-    out = mm(a2.reshape({-1, k}), b2).reshape(out_shape);
+    out = mm(a2.reshape({batches * m, k}), b2).reshape(out_shape);
   } else {
-    const Tensor a3 = a2.expand(a_full).reshape({-1, m, k});
-    const Tensor b3 = b2.expand(b_full).reshape({-1, k, n});
+    const Tensor a3 = a2.expand(a_full).reshape({batches, m, k});
+    const Tensor b3 = b2.expand(b_full).reshape({batches, k, n});
     out = bmm(a3, b3).reshape(out_shape);
   }
   if (a.dim() == 1) out = out.squeeze(-2);

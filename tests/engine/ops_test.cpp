@@ -102,6 +102,28 @@ TEST(Ops, MatmulAgainstNaiveLoops) {
   EXPECT_THROW(mm(ones({2, 3}), ones({4, 2})), Error);
 }
 
+// Empty m, k, n or batch: the product is the (possibly empty) broadcast multiply-and-sum over k,
+// which for k = 0 is all zeros; gradients keep the operands' (empty) shapes.
+TEST(Ops, MatmulWithEmptyDims) {
+  const std::vector<std::array<Shape, 2>> cases = {
+      {Shape{4, 0}, Shape{0, 3}},       {Shape{0, 5}, Shape{5, 3}},
+      {Shape{4, 5}, Shape{5, 0}},       {Shape{2, 4, 0}, Shape{0, 3}},
+      {Shape{2, 0, 5}, Shape{5, 3}},    {Shape{0, 4, 5}, Shape{5, 3}},
+      {Shape{2, 4, 0}, Shape{2, 0, 3}}, {Shape{3, 1, 4, 0}, Shape{2, 0, 3}}};
+  Generator gen(8);
+  for (const auto& [a_shape, b_shape] : cases) {
+    const Tensor a = randn(a_shape, gen, {.dtype = DType::f64, .requires_grad = true});
+    const Tensor b = randn(b_shape, gen, {.dtype = DType::f64, .requires_grad = true});
+    const Tensor want = sum(mul(a.unsqueeze(-1), b.unsqueeze(-3)), {-2});
+    const Tensor got = matmul(a, b);
+    ASSERT_EQ(got.shape(), want.shape()) << shape_str(a_shape) << " @ " << shape_str(b_shape);
+    expect_close(values(got), values(want), 0);
+    sum(got).backward();
+    EXPECT_EQ(a.grad().shape(), a_shape);
+    EXPECT_EQ(b.grad().shape(), b_shape);
+  }
+}
+
 TEST(Ops, SoftmaxFamily) {
   const Tensor x = from_vector<double>({1, 2, 3, -1, 0, 1000}, {2, 3});
   const auto s = values(softmax(x, 1));
