@@ -2,6 +2,7 @@
 // implementations chosen at link time: stub (throws), emu (SIMT emulator), native (nvcc, a GPU).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,8 +11,10 @@
 #include "engine/caching_allocator.h"
 #include "engine/op_kinds.h"
 #include "engine/tensor.h"
+#include "kernels/cpu/box_ops.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/geometry.h"
+#include "kernels/cpu/optim.h"
 
 // Linking: the engine library links cuda_backend_stub, a single object file defining every
 // function below. An executable that links cuda_backend_emu or cuda_backend_native (object
@@ -34,6 +37,23 @@ void reset_peak();
 void copy_to_device(void* device_dst, const void* host_src, std::size_t bytes);
 void copy_to_host(void* host_dst, const void* device_src, std::size_t bytes);  // waits for it
 void synchronize();  // waits for every queued kernel; rethrows a kernel's error
+
+// ---- events on the backend's stream (RAII over cudaEvent_t), for timing and waiting. In the
+// emulator launches are synchronous, so an event takes the host's clock when it is recorded.
+class CudaEvent {
+ public:
+  CudaEvent();  // throws without a usable backend
+  ~CudaEvent();
+  CudaEvent(const CudaEvent&) = delete;
+  CudaEvent& operator=(const CudaEvent&) = delete;
+  void record();             // marks the point after the work queued on the stream so far
+  void synchronize() const;  // waits until the work before the recorded point has finished
+  // Milliseconds from start's point to end's (waits for end); both must have been recorded.
+  static float elapsed_ms(const CudaEvent& start, const CudaEvent& end);
+
+ private:
+  void* handle_ = nullptr;  // the cudaEvent_t
+};
 
 // ---- op families: every tensor on cuda:0, shapes and dtypes checked by the engine front-end;
 // outputs preallocated (as the kernels::cpu functions of the same names).
@@ -147,5 +167,66 @@ void bce_with_logits_backward(const Tensor& grad,
                               const Tensor& pos_weight,
                               const Tensor& grad_x,
                               const Tensor& grad_t);
+
+// ---- softmax, indexing, joins, arg reductions, optimizers, random, detection (the signatures
+// of the kernels::cpu functions of the same names, so DEVICE_KERNEL can pick either); f32 data,
+// i64 or i32 indices, contiguous unless said otherwise.
+void softmax(const Tensor& x, std::int64_t dim, bool log, const Tensor& y);
+void softmax_backward(
+    const Tensor& grad_y, const Tensor& y, std::int64_t dim, bool log, const Tensor& grad_x);
+void index_select(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& out);
+void index_add(const Tensor& out, std::int64_t dim, const Tensor& index, const Tensor& src);
+void gather(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& out);
+void scatter_add(const Tensor& out, std::int64_t dim, const Tensor& index, const Tensor& src);
+void one_hot(const Tensor& index, std::int64_t classes, const Tensor& out);  // out i64
+// out.narrow(dim, offset, in.size(dim)) = in: one input of a cat (in and out contiguous f32).
+void cat_slice(const Tensor& in, std::int64_t dim, std::int64_t offset, const Tensor& out);
+// out[c] = in[c - before] where that lies inside in, else value; before[d] may be negative.
+void constant_pad(const Tensor& in,
+                  const std::vector<std::int64_t>& before,
+                  double value,
+                  const Tensor& out);
+void arg_reduce(
+    bool is_max, const Tensor& x, std::int64_t dim, const Tensor& values, const Tensor& indices);
+void sgd_update(const Tensor& param,
+                const Tensor& grad,
+                const Tensor& momentum_buffer,
+                const kernels::cpu::SgdHyper& h);
+void adamw_update(const Tensor& param,
+                  const Tensor& grad,
+                  const Tensor& exp_avg,
+                  const Tensor& exp_avg_sq,
+                  const kernels::cpu::AdamWHyper& h);
+// The Philox streams of engine/random.h: the same numbers as the CPU generator for one seed.
+void uniform(std::uint64_t seed, std::uint64_t offset, double low, double high, const Tensor& out);
+void normal(std::uint64_t seed, std::uint64_t offset, double mean, double std, const Tensor& out);
+void randint(std::uint64_t seed,
+             std::uint64_t offset,
+             std::int64_t low,
+             std::int64_t high,
+             const Tensor& out);  // any number dtype (drawn as i64, then converted)
+// Kept indices (i64, on cuda) by decreasing score, exactly as the CPU's.
+Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold);
+Tensor batched_nms(const Tensor& boxes,
+                   const Tensor& scores,
+                   const Tensor& idxs,
+                   double iou_threshold);
+void box_iou(const Tensor& a, const Tensor& b, const Tensor& out);
+void encode_boxes(const Tensor& reference,
+                  const Tensor& proposals,
+                  const std::array<double, 4>& weights,
+                  const Tensor& out);
+void decode_boxes(const Tensor& codes,
+                  const Tensor& boxes,
+                  const std::array<double, 4>& weights,
+                  double clip,
+                  const Tensor& out);
+void decode_boxes_backward(const Tensor& grad_out,
+                           const Tensor& codes,
+                           const Tensor& boxes,
+                           const std::array<double, 4>& weights,
+                           double clip,
+                           const Tensor& grad_codes);
+void fpn_levels(const Tensor& boxes, const kernels::cpu::LevelMapping& m, const Tensor& out);
 
 }  // namespace engine::cuda_backend

@@ -1,10 +1,12 @@
 // Random tensor creation: each function reserves its Philox blocks from the generator and
-// fills the tensor through the device's stream kernel.
+// fills the tensor through the device's stream kernel (f32 cuda tensors draw on the device).
 #include "engine/random.h"
 
 #include <algorithm>
 #include <numeric>
 
+#include "engine/cuda_backend.h"
+#include "engine/device_kernel.h"
 #include "engine/ops.h"
 #include "kernels/cpu/random.h"
 
@@ -32,26 +34,29 @@ Tensor finish(Tensor t, bool requires_grad) {
   if (requires_grad) t.requires_grad_(true);
   return t;
 }
+// Where a draw into t runs: t itself when contiguous on the CPU or an f32 cuda tensor (the
+// device kernels are f32), else a contiguous scratch tensor on the CPU copied into t after.
+Tensor draw_target(const Tensor& t) {
+  const bool device_draw = t.device().is_cuda() && t.dtype() == DType::f32;
+  if (device_draw) return t.is_contiguous() ? t : empty(t.shape(), {.device = t.device()});
+  return t.is_contiguous() && t.device().is_cpu() ? t : empty(t.shape(), {.dtype = t.dtype()});
+}
 }  // namespace
 
 Tensor& uniform_(Tensor& t, double low, double high, Generator& gen) {
   ENGINE_CHECK(low <= high, "uniform_: low ", low, " is greater than high ", high);
-  // A cuda tensor gets the numbers drawn on the host: the same values as on the CPU.
-  Tensor tmp =
-      t.is_contiguous() && t.device().is_cpu() ? t : empty(t.shape(), {.dtype = t.dtype()});
-  kernels::cpu::uniform(gen.seed(), gen.reserve(kernels::cpu::uniform_blocks(t.numel(), t.dtype())),
-                        low, high, tmp);
+  Tensor tmp = draw_target(t);
+  const std::uint64_t offset = gen.reserve(kernels::cpu::uniform_blocks(t.numel(), t.dtype()));
+  DEVICE_KERNEL(tmp, uniform(gen.seed(), offset, low, high, tmp));
   if (!tmp.is_same(t)) t.copy_(tmp);
   return t;
 }
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator& gen) {
   ENGINE_CHECK(std >= 0, "normal_: std must be non-negative, got ", std);
-  // A cuda tensor gets the numbers drawn on the host: the same values as on the CPU.
-  Tensor tmp =
-      t.is_contiguous() && t.device().is_cpu() ? t : empty(t.shape(), {.dtype = t.dtype()});
-  kernels::cpu::normal(gen.seed(), gen.reserve(kernels::cpu::pair_blocks(t.numel())), mean, std,
-                       tmp);
+  Tensor tmp = draw_target(t);
+  const std::uint64_t offset = gen.reserve(kernels::cpu::pair_blocks(t.numel()));
+  DEVICE_KERNEL(tmp, normal(gen.seed(), offset, mean, std, tmp));
   if (!tmp.is_same(t)) t.copy_(tmp);
   return t;
 }
@@ -79,10 +84,10 @@ Tensor randint(std::int64_t low,
                Generator& gen,
                TensorOptions options) {
   ENGINE_CHECK(low < high, "randint: empty range [", low, ", ", high, ")");
-  Tensor t = empty(shape, {.dtype = options.dtype});
-  kernels::cpu::randint(gen.seed(), gen.reserve(kernels::cpu::pair_blocks(t.numel())), low, high,
-                        t);
-  return t.to(options.device);  // drawn on the host: the same values on every device
+  Tensor t = empty(shape, {.dtype = options.dtype, .device = options.device});
+  const std::uint64_t offset = gen.reserve(kernels::cpu::pair_blocks(t.numel()));
+  DEVICE_KERNEL(t, randint(gen.seed(), offset, low, high, t));
+  return t;
 }
 
 Tensor randperm(std::int64_t n, Generator& gen) {

@@ -35,6 +35,19 @@ void copy_to_host(void*, const void*, std::size_t) {
   no_backend("copy from cuda");
 }
 void synchronize() {}
+CudaEvent::CudaEvent() {
+  no_backend("creating a CUDA event");
+}
+CudaEvent::~CudaEvent() = default;
+void CudaEvent::record() {
+  no_backend("recording a CUDA event");
+}
+void CudaEvent::synchronize() const {
+  no_backend("synchronizing on a CUDA event");
+}
+float CudaEvent::elapsed_ms(const CudaEvent&, const CudaEvent&) {
+  no_backend("timing CUDA events");
+}
 void fill(const Tensor&, double) {
   no_backend("fill_");
 }
@@ -173,6 +186,81 @@ void bce_with_logits_backward(const Tensor&,
                               const Tensor&,
                               const Tensor&) {
   no_backend("binary_cross_entropy_with_logits");
+}
+
+// ---- softmax, indexing, joins, optimizers, random, detection
+void softmax(const Tensor&, std::int64_t, bool log, const Tensor&) {
+  no_backend(log ? "log_softmax" : "softmax");
+}
+void softmax_backward(const Tensor&, const Tensor&, std::int64_t, bool log, const Tensor&) {
+  no_backend(log ? "log_softmax" : "softmax");
+}
+void index_select(const Tensor&, std::int64_t, const Tensor&, const Tensor&) {
+  no_backend("index_select");
+}
+void index_add(const Tensor&, std::int64_t, const Tensor&, const Tensor&) {
+  no_backend("index_add");
+}
+void gather(const Tensor&, std::int64_t, const Tensor&, const Tensor&) {
+  no_backend("gather");
+}
+void scatter_add(const Tensor&, std::int64_t, const Tensor&, const Tensor&) {
+  no_backend("scatter_add");
+}
+void one_hot(const Tensor&, std::int64_t, const Tensor&) {
+  no_backend("one_hot");
+}
+void cat_slice(const Tensor&, std::int64_t, std::int64_t, const Tensor&) {
+  no_backend("cat");
+}
+void constant_pad(const Tensor&, const std::vector<std::int64_t>&, double, const Tensor&) {
+  no_backend("pad");
+}
+void arg_reduce(bool is_max, const Tensor&, std::int64_t, const Tensor&, const Tensor&) {
+  no_backend(is_max ? "max(dim)" : "min(dim)");
+}
+void sgd_update(const Tensor&, const Tensor&, const Tensor&, const kernels::cpu::SgdHyper&) {
+  no_backend("SGD");
+}
+void adamw_update(
+    const Tensor&, const Tensor&, const Tensor&, const Tensor&, const kernels::cpu::AdamWHyper&) {
+  no_backend("AdamW");
+}
+void uniform(std::uint64_t, std::uint64_t, double, double, const Tensor&) {
+  no_backend("uniform_");
+}
+void normal(std::uint64_t, std::uint64_t, double, double, const Tensor&) {
+  no_backend("normal_");
+}
+void randint(std::uint64_t, std::uint64_t, std::int64_t, std::int64_t, const Tensor&) {
+  no_backend("randint");
+}
+Tensor nms(const Tensor&, const Tensor&, double) {
+  no_backend("nms");
+}
+Tensor batched_nms(const Tensor&, const Tensor&, const Tensor&, double) {
+  no_backend("batched_nms");
+}
+void box_iou(const Tensor&, const Tensor&, const Tensor&) {
+  no_backend("box_iou");
+}
+void encode_boxes(const Tensor&, const Tensor&, const std::array<double, 4>&, const Tensor&) {
+  no_backend("encode_boxes");
+}
+void decode_boxes(
+    const Tensor&, const Tensor&, const std::array<double, 4>&, double, const Tensor&) {
+  no_backend("decode_boxes");
+}
+void decode_boxes_backward(const Tensor&,
+                           const Tensor&,
+                           const Tensor&,
+                           const std::array<double, 4>&,
+                           double,
+                           const Tensor&) {
+  no_backend("decode_boxes");
+}
+void fpn_levels(const Tensor&, const kernels::cpu::LevelMapping&, const Tensor&) {
+  no_backend("fpn_level_assignment");
 }
 
 }  // namespace engine::cuda_backend

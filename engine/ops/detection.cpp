@@ -29,7 +29,7 @@ void check_box_tensor(const Tensor& boxes, std::int64_t width, const char* op, c
 
 // Throws naming the first NaN (and, unless allow_inf, infinite) element of t.
 void check_finite(const Tensor& t, bool allow_inf, const char* op, const char* what) {
-  const Tensor c = t.contiguous();
+  const Tensor c = t.cpu().contiguous();  // checked on the host (a cuda tensor is copied)
   dispatch_float(c.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const T* p = c.data_ptr<T>();
@@ -102,8 +102,8 @@ Tensor boxes_to_rois(const std::vector<Tensor>& boxes) {
   for (std::size_t i = 0; i < boxes.size(); ++i) {
     check_box_tensor(boxes[i], 4, "boxes_to_rois", "boxes");
     check_same_dtype(boxes[0], boxes[i], "boxes_to_rois");
-    const Tensor index =
-        full({boxes[i].size(0), 1}, static_cast<double>(i), {.dtype = boxes[i].dtype()});
+    const Tensor index = full({boxes[i].size(0), 1}, static_cast<double>(i),
+                              {.dtype = boxes[i].dtype(), .device = boxes[i].device()});
     parts.push_back(cat({index, boxes[i]}, 1));
   }
   return cat(parts, 0);
@@ -115,15 +115,14 @@ Tensor fpn_level_assignment(const Tensor& boxes,
                             double canonical_scale,
                             double canonical_level,
                             double eps) {
-  require_cpu("fpn_level_assignment", {boxes});
   const char* op = "fpn_level_assignment";
   check_box_tensor(boxes, 4, op, "boxes");
   ENGINE_CHECK(k_min <= k_max, op, ": k_min ", k_min, " is greater than k_max ", k_max);
   ENGINE_CHECK(canonical_scale > 0, op, ": canonical_scale must be positive, got ",
                canonical_scale);
   Tensor out = empty({boxes.size(0)}, {.dtype = DType::i64, .device = boxes.device()});
-  kernels::cpu::fpn_levels(boxes.contiguous(),
-                           {k_min, k_max, canonical_scale, canonical_level, eps}, out);
+  const kernels::cpu::LevelMapping mapping{k_min, k_max, canonical_scale, canonical_level, eps};
+  DEVICE_KERNEL(out, fpn_levels(boxes.contiguous(), mapping, out));
   return out;
 }
 
@@ -190,35 +189,37 @@ void check_nms_inputs(const Tensor& boxes,
 }  // namespace
 
 Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold) {
-  require_cpu("nms", {boxes, scores});
   check_nms_inputs(boxes, scores, iou_threshold, "nms");
-  return kernels::cpu::nms(boxes.detach().contiguous(), scores.detach().contiguous(),
-                           iou_threshold);
+  const Tensor b = boxes.detach().contiguous(), s = scores.detach().contiguous();
+  return b.device().is_cuda() ? cuda_backend::nms(b, s, iou_threshold)
+                              : kernels::cpu::nms(b, s, iou_threshold);
 }
 
 Tensor batched_nms(const Tensor& boxes,
                    const Tensor& scores,
                    const Tensor& idxs,
                    double iou_threshold) {
-  require_cpu("batched_nms", {boxes, scores, idxs});
   check_nms_inputs(boxes, scores, iou_threshold, "batched_nms");
+  check_same_device(boxes, idxs, "batched_nms");
   ENGINE_CHECK(idxs.dim() == 1 && idxs.size(0) == boxes.size(0), "batched_nms: idxs ", idxs.str(),
                " must be [K] for boxes ", boxes.str());
   ENGINE_CHECK(idxs.dtype() == DType::i64 || idxs.dtype() == DType::i32,
                "batched_nms: idxs must be i64 or i32, got ", idxs.str());
-  return kernels::cpu::batched_nms(boxes.detach().contiguous(), scores.detach().contiguous(),
-                                   idxs.contiguous(), iou_threshold);
+  const Tensor b = boxes.detach().contiguous(), s = scores.detach().contiguous(),
+               i = idxs.contiguous();
+  return b.device().is_cuda() ? cuda_backend::batched_nms(b, s, i, iou_threshold)
+                              : kernels::cpu::batched_nms(b, s, i, iou_threshold);
 }
 
 // ---- box arithmetic
 
 Tensor box_iou(const Tensor& a, const Tensor& b) {
-  require_cpu("box_iou", {a, b});
   check_box_tensor(a, 4, "box_iou", "boxes1");
   check_box_tensor(b, 4, "box_iou", "boxes2");
   check_same_dtype(a, b, "box_iou");
+  check_same_device(a, b, "box_iou");
   Tensor out = empty({a.size(0), b.size(0)}, {.dtype = a.dtype(), .device = a.device()});
-  kernels::cpu::box_iou(a.detach().contiguous(), b.detach().contiguous(), out);
+  DEVICE_KERNEL(out, box_iou(a.detach().contiguous(), b.detach().contiguous(), out));
   return out;
 }
 
@@ -231,7 +232,7 @@ Tensor box_area(const Tensor& boxes) {
 }
 
 Tensor encode_boxes(const Tensor& reference, const Tensor& proposals, const BoxWeights& weights) {
-  require_cpu("encode_boxes", {reference, proposals});
+  check_same_device(reference, proposals, "encode_boxes");
   check_box_tensor(reference, 4, "encode_boxes", "reference boxes");
   check_box_tensor(proposals, 4, "encode_boxes", "proposals");
   check_same_dtype(reference, proposals, "encode_boxes");
@@ -239,8 +240,8 @@ Tensor encode_boxes(const Tensor& reference, const Tensor& proposals, const BoxW
                " and proposals ", proposals.str(), " must have one row each per box");
   check_box_weights(weights, "encode_boxes");
   Tensor out = empty(reference.shape(), {.dtype = reference.dtype(), .device = reference.device()});
-  kernels::cpu::encode_boxes(reference.detach().contiguous(), proposals.detach().contiguous(),
-                             weights, out);
+  DEVICE_KERNEL(out, encode_boxes(reference.detach().contiguous(), proposals.detach().contiguous(),
+                                  weights, out));
   return out;
 }
 
@@ -248,8 +249,8 @@ Tensor decode_boxes(const Tensor& codes_in,
                     const Tensor& boxes_in,
                     const BoxWeights& weights,
                     double clip) {
-  require_cpu("decode_boxes", {codes_in, boxes_in});
   const char* op = "decode_boxes";
+  check_same_device(codes_in, boxes_in, op);
   check_box_tensor(boxes_in, 4, op, "boxes");
   ENGINE_CHECK(codes_in.dim() == 2 && codes_in.size(0) == boxes_in.size(0) &&
                    codes_in.size(1) % 4 == 0 && codes_in.size(1) > 0,
@@ -259,12 +260,12 @@ Tensor decode_boxes(const Tensor& codes_in,
   ENGINE_CHECK(!std::isnan(clip), op, ": clip is NaN");
   const Tensor codes = codes_in.contiguous(), boxes = boxes_in.detach().contiguous();
   Tensor out = empty_like(codes);
-  kernels::cpu::decode_boxes(codes, boxes, weights, clip, out);
+  DEVICE_KERNEL(out, decode_boxes(codes, boxes, weights, clip, out));
   autograd::record(
       op, out, {codes},
       [codes = codes.detach(), boxes, weights, clip](const Tensor& g, const NeedsGrad&) {
         Tensor gc = empty_like(codes);
-        kernels::cpu::decode_boxes_backward(g.contiguous(), codes, boxes, weights, clip, gc);
+        DEVICE_KERNEL(gc, decode_boxes_backward(g.contiguous(), codes, boxes, weights, clip, gc));
         return std::vector<Tensor>{gc};
       });
   return out;

@@ -2,6 +2,7 @@
 // validation (a bad index is an error naming the op and the value, never a wild write).
 #include "kernels/cpu/index.h"
 #include "engine/autograd.h"
+#include "engine/device_kernel.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 
@@ -10,8 +11,7 @@ namespace engine {
 using autograd::NeedsGrad;
 
 void check_index_range(const Tensor& index, std::int64_t limit, const char* op) {
-  require_cpu(op, {index});
-  const Tensor c = index.contiguous();
+  const Tensor c = index.cpu().contiguous();  // validated on the host (a cuda index is copied)
   dispatch_index(index.dtype(), op, [&](auto tag) {
     using I = decltype(tag);
     const I* p = c.data_ptr<I>();
@@ -33,7 +33,6 @@ void check_gather_shapes(const Tensor& x, std::int64_t dim, const Tensor& index,
 }  // namespace
 
 Tensor index_select(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
-  require_cpu("index_select", {x_in, index});
   dim = wrap_dim(dim, x_in.dim(), "index_select");
   ENGINE_CHECK(index.dim() <= 1, "index_select: index must be 1-D, got ", index.str());
   check_same_device(x_in, index, "index_select");
@@ -42,7 +41,7 @@ Tensor index_select(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
   Shape shape = x.shape();
   shape[dim] = idx.numel();
   Tensor out = empty(shape, {.dtype = x.dtype(), .device = x.device()});
-  kernels::cpu::index_select(x, dim, idx, out);
+  DEVICE_KERNEL(out, index_select(x, dim, idx, out));
   autograd::record("index_select", out, {x},
                    [dim, idx, x_shape = x.shape()](const Tensor& g, const NeedsGrad&) {
                      const Tensor grad = zeros(x_shape, {.dtype = g.dtype(), .device = g.device()});
@@ -52,7 +51,8 @@ Tensor index_select(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
 }
 
 Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {
-  require_cpu("index_add", {x, index, src});
+  check_same_device(x, index, "index_add");
+  check_same_device(x, src, "index_add");
   dim = wrap_dim(dim, x.dim(), "index_add");
   check_same_dtype(x, src, "index_add");
   ENGINE_CHECK(index.dim() <= 1, "index_add: index must be 1-D, got ", index.str());
@@ -63,7 +63,7 @@ Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const T
   check_index_range(index, x.size(dim), "index_add");
   Tensor out = x.detach().clone();
   const Tensor idx = index.contiguous();
-  kernels::cpu::index_add(out, dim, idx, src.contiguous());
+  DEVICE_KERNEL(out, index_add(out, dim, idx, src.contiguous()));
   autograd::record("index_add", out, {x, src}, [dim, idx](const Tensor& g, const NeedsGrad& needs) {
     return std::vector<Tensor>{g, needs[1] ? index_select(g, dim, idx) : Tensor()};
   });
@@ -71,13 +71,13 @@ Tensor index_add(const Tensor& x, std::int64_t dim, const Tensor& index, const T
 }
 
 Tensor gather(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
-  require_cpu("gather", {x_in, index});
+  check_same_device(x_in, index, "gather");
   dim = wrap_dim(dim, x_in.dim(), "gather");
   check_gather_shapes(x_in, dim, index, "gather");
   check_index_range(index, x_in.size(dim), "gather");
   const Tensor x = x_in.contiguous(), idx = index.contiguous();
   Tensor out = empty(idx.shape(), {.dtype = x.dtype(), .device = x.device()});
-  kernels::cpu::gather(x, dim, idx, out);
+  DEVICE_KERNEL(out, gather(x, dim, idx, out));
   autograd::record("gather", out, {x},
                    [dim, idx, x_shape = x.shape()](const Tensor& g, const NeedsGrad&) {
                      const Tensor grad = zeros(x_shape, {.dtype = g.dtype(), .device = g.device()});
@@ -87,7 +87,8 @@ Tensor gather(const Tensor& x_in, std::int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src_in) {
-  require_cpu("scatter_add", {x, index, src_in});
+  check_same_device(x, index, "scatter_add");
+  check_same_device(x, src_in, "scatter_add");
   dim = wrap_dim(dim, x.dim(), "scatter_add");
   check_same_dtype(x, src_in, "scatter_add");
   check_gather_shapes(x, dim, index, "scatter_add");
@@ -102,7 +103,7 @@ Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const
   for (std::int64_t d = 0; d < index.dim(); ++d) src = src.narrow(d, 0, index.size(d));
   const Tensor idx = index.contiguous();
   Tensor out = x.detach().clone();
-  kernels::cpu::scatter_add(out, dim, idx, src.contiguous());
+  DEVICE_KERNEL(out, scatter_add(out, dim, idx, src.contiguous()));
   autograd::record("scatter_add", out, {x, src},
                    [dim, idx](const Tensor& g, const NeedsGrad& needs) {
                      return std::vector<Tensor>{g, needs[1] ? gather(g, dim, idx) : Tensor()};
@@ -111,13 +112,12 @@ Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const
 }
 
 Tensor one_hot(const Tensor& index, std::int64_t num_classes) {
-  require_cpu("one_hot", {index});
   ENGINE_CHECK(num_classes > 0, "one_hot: num_classes must be positive, got ", num_classes);
   check_index_range(index, num_classes, "one_hot");
   Shape shape = index.shape();
   shape.push_back(num_classes);
   Tensor out = empty(shape, {.dtype = DType::i64, .device = index.device()});
-  kernels::cpu::one_hot(index.contiguous(), num_classes, out);
+  DEVICE_KERNEL(out, one_hot(index.contiguous(), num_classes, out));
   return out;
 }
 

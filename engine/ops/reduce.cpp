@@ -5,6 +5,7 @@
 
 #include "engine/autograd.h"
 #include "engine/cuda_backend.h"
+#include "engine/device_kernel.h"
 #include "engine/ops.h"
 #include "kernels/cpu/reduce.h"
 
@@ -59,10 +60,7 @@ Tensor run_reduce(ReduceOp op,
     ENGINE_CHECK(reduced_count(x, dims) > 0, op_name(op), ": cannot reduce an empty dimension of ",
                  x.str());
   Tensor out = empty(keepdim_shape(x, dims), {.dtype = x.dtype(), .device = x.device()});
-  if (x.device().is_cuda())
-    cuda_backend::reduce(op, x, dims, out, correction);
-  else
-    kernels::cpu::reduce(op, x, dims, out, correction);
+  DEVICE_KERNEL(x, reduce(op, x, dims, out, correction));
   return keepdim ? out : out.view(dropped_shape(x, dims));
 }
 
@@ -161,14 +159,13 @@ ValuesIndices arg_extreme(bool is_max, const Tensor& x, std::int64_t dim, bool k
   const std::vector<std::int64_t> dims =
       x.dim() == 0 ? std::vector<std::int64_t>{} : std::vector{dim};
   ENGINE_CHECK(reduced_count(x, dims) > 0, op, ": cannot reduce an empty dimension of ", x.str());
-  require_cpu(is_max ? "max(dim)/argmax" : "min(dim)/argmin", {x});
   Tensor values = empty(keepdim_shape(x, dims), {.dtype = x.dtype(), .device = x.device()});
   Tensor indices = empty(keepdim_shape(x, dims), {.dtype = DType::i64, .device = x.device()});
   if (x.dim() == 0) {
     values.copy_(x);
     indices.fill_(0);
   } else {
-    kernels::cpu::arg_reduce(is_max, x, dim, values, indices);
+    DEVICE_KERNEL(x, arg_reduce(is_max, x, dim, values, indices));
   }
   if (is_floating(x.dtype())) {
     // The gradient flows to the selected element only (as PyTorch's max(dim)).

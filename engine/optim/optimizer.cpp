@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "engine/autograd.h"
+#include "engine/device_kernel.h"
 #include "engine/ops.h"
 #include "kernels/cpu/optim.h"
 
@@ -66,7 +67,7 @@ void Optimizer::for_each_gradient(const char* name, const UpdateFn& update) cons
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;  // a parameter that took no part in the loss
       check_grad(p, grad, name);
-      require_cpu(name, {p, grad});
+      check_same_device(p, grad, name);
       update(g, i, group, p, grad.contiguous());
     }
   }
@@ -96,9 +97,9 @@ void SGD::step() {
     Tensor& buffer = momentum_[g][i];
     const bool first = options_.momentum != 0 && !buffer.defined();
     if (first) buffer = empty_like(p);
-    kernels::cpu::sgd_update(p, grad, buffer,
-                             {group.lr, options_.momentum, options_.dampening, group.weight_decay,
-                              options_.nesterov, first});
+    const kernels::cpu::SgdHyper hyper{group.lr,           options_.momentum, options_.dampening,
+                                       group.weight_decay, options_.nesterov, first};
+    DEVICE_KERNEL(p, sgd_update(p, grad, buffer, hyper));
   });
 }
 
@@ -146,9 +147,9 @@ void AdamW::step() {
       exp_avg_[g][i] = zeros_like(p);
       exp_avg_sq_[g][i] = zeros_like(p);
     }
-    kernels::cpu::adamw_update(
-        p, grad, exp_avg_[g][i], exp_avg_sq_[g][i],
-        {group.lr, options_.beta1, options_.beta2, options_.eps, group.weight_decay, step_});
+    const kernels::cpu::AdamWHyper hyper{group.lr,     options_.beta1,     options_.beta2,
+                                         options_.eps, group.weight_decay, step_};
+    DEVICE_KERNEL(p, adamw_update(p, grad, exp_avg_[g][i], exp_avg_sq_[g][i], hyper));
   });
 }
 
@@ -186,11 +187,17 @@ void AdamW::load_state(const nn::NamedTensors& state) {
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {
   autograd::NoGradGuard no_grad;
   double total = 0;
-  for (const auto& p : params)
-    if (p.grad().defined()) {
-      require_cpu("clip_grad_norm_", {p.grad()});
+  Tensor device_total;  // the cuda gradients' sum of squares, read back once at the end
+  for (const auto& p : params) {
+    if (!p.grad().defined()) continue;
+    if (p.grad().device().is_cuda()) {
+      const Tensor part = sum(square(p.grad()));
+      device_total = device_total.defined() ? add(device_total, part) : part;
+    } else {
       total += kernels::cpu::sum_of_squares(p.grad().contiguous());
     }
+  }
+  if (device_total.defined()) total += device_total.item();
   const double norm = std::sqrt(total);
   const double coef = max_norm / (norm + 1e-6);
   if (coef < 1.0) {

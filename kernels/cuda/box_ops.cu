@@ -1,5 +1,5 @@
-// Box kernels: a thread per IoU pair, per encoded box, or per decoded (box, class) quadruple,
-// each written in the order the CPU oracle evaluates it.
+// Box kernels: a thread per IoU pair, per encoded box, per decoded (box, class) quadruple, or
+// per box for its FPN level, each written in the order the CPU oracle evaluates it.
 #include <cmath>
 #include <cstdint>
 
@@ -96,7 +96,40 @@ __global__ void decode_backward_kernel(const float* grad_out,
   }
 }
 
+__global__ void fpn_levels_kernel(const float* boxes,
+                                  std::int64_t k,
+                                  std::int64_t k_min,
+                                  std::int64_t k_max,
+                                  float canonical_scale,
+                                  float canonical_level,
+                                  float eps,
+                                  std::int64_t* out) {
+  for (std::int64_t e = first_element(); e < k; e += element_stride()) {
+    const float* b = boxes + e * 4;
+    const float area = __fmul_rn(b[2] - b[0], b[3] - b[1]);
+    if (!(area > 0.0f)) {  // empty, inverted or NaN box: the finest level
+      out[e] = 0;
+      continue;
+    }
+    const float level = floorf(canonical_level + log2f(sqrtf(area) / canonical_scale) + eps);
+    // Clamped before the cast, so huge (or infinite) boxes land on k_max.
+    out[e] = static_cast<std::int64_t>(
+                 fminf(fmaxf(level, static_cast<float>(k_min)), static_cast<float>(k_max))) -
+             k_min;
+  }
+}
+
 }  // namespace
+
+void fpn_levels_f32(const float* boxes,
+                    std::int64_t k,
+                    const FpnLevelMapping& m,
+                    std::int64_t* out,
+                    cudaStream_t stream) {
+  launch_elements(k, stream, fpn_levels_kernel, boxes, k, m.k_min, m.k_max,
+                  static_cast<float>(m.canonical_scale), static_cast<float>(m.canonical_level),
+                  static_cast<float>(m.eps), out);
+}
 
 void box_iou_f32(const float* a,
                  std::int64_t n,

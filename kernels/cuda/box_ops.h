@@ -1,5 +1,5 @@
-// f32 box arithmetic for detection on the device (boxes are (x1, y1, x2, y2)): the IoU matrix
-// and the box coder (encode, decode with the dw/dh clamp, decode backward).
+// f32 box arithmetic for detection on the device (boxes are (x1, y1, x2, y2)): the IoU matrix,
+// the box coder (encode, decode with the dw/dh clamp, decode backward) and FPN level assignment.
 #pragma once
 
 #include <array>
@@ -50,5 +50,18 @@ void decode_boxes_backward_f32(const float* grad_out,
                                double clip,
                                float* grad_codes,
                                cudaStream_t stream);
+
+// torchvision's LevelMapper (kernels/cpu/box_ops.h fpn_levels): out[k] (i64) =
+// clamp(floor(canonical_level + log2(sqrt(area_k) / canonical_scale) + eps), k_min, k_max) - k_min
+// for boxes [k, 4], in f32 as the oracle's f32 path; boxes without positive area get 0.
+struct FpnLevelMapping {
+  std::int64_t k_min, k_max;
+  double canonical_scale, canonical_level, eps;
+};
+void fpn_levels_f32(const float* boxes,
+                    std::int64_t k,
+                    const FpnLevelMapping& m,
+                    std::int64_t* out,
+                    cudaStream_t stream);
 
 }  // namespace kernels::cuda

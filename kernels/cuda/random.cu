@@ -30,6 +30,21 @@ __global__ void normal_kernel(
   }
 }
 
+__global__ void randint_kernel(std::uint64_t seed,
+                               std::uint64_t offset,
+                               std::int64_t low,
+                               std::uint64_t range,
+                               std::int64_t* out,
+                               std::int64_t n) {
+  for (std::int64_t i = first_element(); i < n; i += element_stride()) {
+    const PhiloxWords b = philox_block(seed, offset + static_cast<std::uint64_t>(i / 2));
+    const int lane = 2 * static_cast<int>(i % 2);
+    const unsigned long long word = static_cast<unsigned long long>(b.w[lane]) |
+                                    static_cast<unsigned long long>(b.w[lane + 1]) << 32;
+    out[i] = low + static_cast<std::int64_t>(__umul64hi(word, range));
+  }
+}
+
 __global__ void dropout_kernel(const float* x,
                                std::int64_t n,
                                float keep_probability,
@@ -66,6 +81,20 @@ void normal_f32(std::uint64_t seed,
                 std::int64_t n,
                 cudaStream_t stream) {
   launch_elements(n, stream, normal_kernel, seed, offset, mean, std, out, n);
+}
+
+void randint_i64(std::uint64_t seed,
+                 std::uint64_t offset,
+                 std::int64_t low,
+                 std::int64_t high,
+                 std::int64_t* out,
+                 std::int64_t n,
+                 cudaStream_t stream) {
+  if (!(low < high))
+    throw std::invalid_argument("kernels::cuda::randint_i64: empty range [" + std::to_string(low) +
+                                ", " + std::to_string(high) + ")");
+  launch_elements(n, stream, randint_kernel, seed, offset, low,
+                  static_cast<std::uint64_t>(high - low), out, n);
 }
 
 void dropout_f32(const float* x,

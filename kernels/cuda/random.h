@@ -28,6 +28,15 @@ void normal_f32(std::uint64_t seed,
                 float* out,
                 std::int64_t n,
                 cudaStream_t stream);
+// out[i] (i64) = low + floor(W_i * (high - low) / 2^64), W_i the 64-bit word pair 2(i%2), 2(i%2)+1
+// of block offset + i / 2 (low word first): the CPU's randint stream. low < high.
+void randint_i64(std::uint64_t seed,
+                 std::uint64_t offset,
+                 std::int64_t low,
+                 std::int64_t high,
+                 std::int64_t* out,
+                 std::int64_t n,
+                 cudaStream_t stream);
 // Dropout with drop probability p in [0, 1): keep element i when its uniform (as uniform_f32) is
 // below 1 - p; out = x * scale_mask with scale_mask[i] = keep ? 1 / (1 - p) : 0 (stored when
 // non-null; the backward is grad * scale_mask). Same mask as engine::dropout on the CPU for the

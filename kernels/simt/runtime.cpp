@@ -1,8 +1,11 @@
 // The emulated CUDA runtime calls: host allocations tracked so that cudaFree refuses unknown
-// pointers, synchronous copies, stream tags, per-kernel dynamic shared memory limits.
+// pointers, synchronous copies, stream tags, host-clock events, per-kernel dynamic shared memory
+// limits.
 #include "kernels/simt/runtime.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -10,11 +13,18 @@
 namespace kernels::simt::detail {
 namespace {
 
+// An event: its naming tag and its recorded host time (empty until the first record).
+struct EventState {
+  std::unique_ptr<char> tag;
+  std::optional<std::chrono::steady_clock::time_point> recorded;
+};
+
 struct Registry {
   std::mutex mutex;
   std::unordered_map<const void*, std::size_t> allocations;  // base -> bytes
   std::unordered_map<const void*, std::size_t> shared_limits;  // kernel -> dynamic bytes
   std::unordered_map<cudaStream_t, std::unique_ptr<char>> streams;
+  std::unordered_map<cudaEvent_t, EventState> events;
 };
 
 Registry& registry() {
@@ -98,6 +108,45 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }  // launches are synchronous
 cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+
+cudaError_t cudaEventCreate(cudaEvent_t* event) {
+  if (event == nullptr) return cudaErrorInvalidValue;
+  auto tag = std::make_unique<char>();  // a unique address names the event
+  *event = reinterpret_cast<cudaEvent_t>(tag.get());
+  std::lock_guard lock(registry().mutex);
+  registry().events.emplace(*event, kernels::simt::detail::EventState{std::move(tag), std::nullopt});
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  std::lock_guard lock(registry().mutex);
+  return registry().events.erase(event) == 1 ? cudaSuccess : cudaErrorInvalidResourceHandle;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
+  const auto now = std::chrono::steady_clock::now();  // all queued work has run already
+  std::lock_guard lock(registry().mutex);
+  const auto it = registry().events.find(event);
+  if (it == registry().events.end()) return cudaErrorInvalidResourceHandle;
+  it->second.recorded = now;
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  std::lock_guard lock(registry().mutex);
+  return registry().events.count(event) == 1 ? cudaSuccess : cudaErrorInvalidResourceHandle;
+}
+
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
+  if (ms == nullptr) return cudaErrorInvalidValue;
+  std::lock_guard lock(registry().mutex);
+  const auto a = registry().events.find(start), b = registry().events.find(end);
+  if (a == registry().events.end() || b == registry().events.end())
+    return cudaErrorInvalidResourceHandle;
+  if (!a->second.recorded || !b->second.recorded) return cudaErrorNotReady;
+  *ms = std::chrono::duration<float, std::milli>(*b->second.recorded - *a->second.recorded).count();
+  return cudaSuccess;
+}
 cudaError_t cudaGetLastError() { return cudaSuccess; }
 cudaError_t cudaPeekAtLastError() { return cudaSuccess; }
 
@@ -109,6 +158,8 @@ const char* cudaGetErrorName(cudaError_t error) {
     case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
     case cudaErrorInvalidDevicePointer: return "cudaErrorInvalidDevicePointer";
     case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+    case cudaErrorNotReady: return "cudaErrorNotReady";
   }
   return "cudaErrorUnknown";
 }
@@ -121,6 +172,8 @@ const char* cudaGetErrorString(cudaError_t error) {
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorInvalidDevicePointer: return "invalid device pointer";
     case cudaErrorLaunchFailure: return "unspecified launch failure";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorNotReady: return "device not ready";
   }
   return "unknown error";
 }

@@ -11,6 +11,8 @@ enum cudaError_t {
   cudaErrorMemoryAllocation = 2,
   cudaErrorInvalidConfiguration = 9,
   cudaErrorInvalidDevicePointer = 17,
+  cudaErrorInvalidResourceHandle = 400,
+  cudaErrorNotReady = 600,
   cudaErrorLaunchFailure = 719,
 };
 enum cudaMemcpyKind {
@@ -26,6 +28,8 @@ enum cudaFuncAttribute {
 
 struct CUstream_st;
 using cudaStream_t = CUstream_st*;
+struct CUevent_st;
+using cudaEvent_t = CUevent_st*;
 
 // Allocations are 256-byte aligned like cudaMalloc's; cudaFree of an unknown pointer is an error.
 cudaError_t cudaMalloc(void** pointer, std::size_t bytes);
@@ -43,6 +47,13 @@ cudaError_t cudaStreamCreate(cudaStream_t* stream);
 cudaError_t cudaStreamDestroy(cudaStream_t stream);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 cudaError_t cudaDeviceSynchronize();
+// Events: launches are synchronous, so recording one takes the host's steady clock at once and
+// synchronizing on it returns at once; elapsed time of an unrecorded event is cudaErrorNotReady.
+cudaError_t cudaEventCreate(cudaEvent_t* event);
+cudaError_t cudaEventDestroy(cudaEvent_t event);
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
+cudaError_t cudaEventSynchronize(cudaEvent_t event);
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
 cudaError_t cudaGetLastError();  // launches throw simt::Error instead of setting a sticky error
 cudaError_t cudaPeekAtLastError();
 const char* cudaGetErrorString(cudaError_t error);

@@ -1,5 +1,6 @@
 // kernels/cuda/box_ops.cu and nms.cu in emulation against the CPU oracle (kernels::cpu box_iou,
-// encode/decode boxes, nms, batched_nms): clustered boxes, tied scores, empty and degenerate boxes.
+// encode/decode boxes, nms, batched_nms, fpn_levels): clustered boxes, tied scores, empty and
+// degenerate boxes.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -164,6 +165,24 @@ TEST(CudaBoxKernel, EncodeDecodeAndDecodeBackward) {
   simt_test::expect_all_near(denc.download(), e, relative(e), "encode_boxes");
   simt_test::expect_all_near(ddec.download(), d, relative(d), "decode_boxes");
   simt_test::expect_all_near(dgc.download(), g, relative(g), "decode_boxes_backward");
+}
+
+TEST(CudaBoxKernel, FpnLevelsMatchTheCpu) {
+  // Clustered boxes scaled over the pyramid's range, box 1 empty, then inverted and NaN boxes.
+  std::vector<float> boxes = clustered_boxes(300, 11);
+  for (std::size_t i = 0; i < boxes.size(); ++i) boxes[i] *= 1.0f + static_cast<float>(i % 40);
+  boxes.insert(boxes.end(), {5, 5, 1, 9, 0, 0, NAN, 3, 0, 0, 1e30f, 1e30f});
+  const auto k = static_cast<std::int64_t>(boxes.size() / 4);
+  const kernels::cpu::LevelMapping m{2, 5, 224, 4, 1e-6};
+  const engine::Tensor want = engine::empty({k}, {.dtype = engine::DType::i64});
+  kernels::cpu::fpn_levels(engine::from_vector(boxes, {k, 4}), m, want);
+  DeviceBuffer<float> dboxes(boxes);
+  DeviceBuffer<std::int64_t> out(static_cast<std::size_t>(k));
+  out.poison();
+  kernels::cuda::fpn_levels_f32(dboxes.get(), k,
+                                {m.k_min, m.k_max, m.canonical_scale, m.canonical_level, m.eps},
+                                out.get(), nullptr);
+  EXPECT_EQ(out.download(), want.to_vector<std::int64_t>());
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // kernels/cuda/random.cu and philox.cuh in emulation against the CPU generator: the Philox blocks
-// of engine/philox.h, kernels::cpu::uniform / normal, and engine::dropout's mask.
+// of engine/philox.h, kernels::cpu::uniform / normal / randint, and engine::dropout's mask.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -52,6 +52,21 @@ TEST(CudaRandomKernel, UniformAndNormalStreamsMatchTheCpu) {
         dz.download(), want_z, [&](std::size_t i) { return 1e-6 * (1.0 + std::abs(want_z[i])); },
         "normal");
   }
+}
+
+TEST(CudaRandomKernel, RandintStreamMatchesTheCpu) {
+  for (const auto& [low, high] : {std::array<std::int64_t, 2>{0, 2},
+                                  {-5, 1000},
+                                  {std::int64_t{-1} << 62, std::int64_t{1} << 62}}) {
+    const std::int64_t n = 1001;
+    const engine::Tensor want = engine::empty({n}, {.dtype = engine::DType::i64});
+    kernels::cpu::randint(9, 321, low, high, want);
+    DeviceBuffer<std::int64_t> out(static_cast<std::size_t>(n));
+    out.poison();
+    kernels::cuda::randint_i64(9, 321, low, high, out.get(), n, nullptr);
+    EXPECT_EQ(out.download(), want.to_vector<std::int64_t>()) << "[" << low << ", " << high << ")";
+  }
+  EXPECT_THROW(kernels::cuda::randint_i64(9, 0, 3, 3, nullptr, 1, nullptr), std::invalid_argument);
 }
 
 TEST(CudaRandomKernel, DropoutDrawsTheCpuMask) {
