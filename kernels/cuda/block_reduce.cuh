@@ -1,5 +1,6 @@
-// Warp and block sums with warp shuffles, shared by the reduction, normalisation and softmax
-// kernels: warp_sum (lane 0 gets the total) and block_sum (every thread gets the block's total).
+// Warp and block reductions with warp shuffles, shared by the reduction, normalisation and softmax
+// kernels: warp_all_reduce (any combine, every lane gets it), warp_sum (lane 0 gets the total),
+// warp_sum_all / warp_max_all, and block_sum (every thread gets the block's total).
 #pragma once
 
 #include "kernels/cuda/runtime.cuh"
@@ -14,17 +15,29 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
-// Sum over a full warp, broadcast to every lane (butterfly exchange).
-__device__ __forceinline__ float warp_sum_all(float v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullWarpMask, v, offset);
+// combine() over the 32 lanes of a full warp, broadcast to every lane (butterfly exchange).
+template <typename Combine>
+__device__ __forceinline__ float warp_all_reduce(float v, Combine combine) {
+  for (int offset = 16; offset > 0; offset /= 2)
+    v = combine(v, __shfl_xor_sync(kFullWarpMask, v, offset));
   return v;
 }
 
-// Maximum over a full warp, broadcast to every lane (butterfly exchange).
+struct WarpSum {
+  __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
+};
+struct WarpMax {  // fmaxf: NaN is ignored unless every value is NaN
+  __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+
+// Sum over a full warp, broadcast to every lane.
+__device__ __forceinline__ float warp_sum_all(float v) {
+  return warp_all_reduce(v, WarpSum{});
+}
+
+// Maximum over a full warp, broadcast to every lane.
 __device__ __forceinline__ float warp_max_all(float v) {
-  for (int offset = 16; offset > 0; offset /= 2)
-    v = fmaxf(v, __shfl_xor_sync(kFullWarpMask, v, offset));
-  return v;
+  return warp_all_reduce(v, WarpMax{});
 }
 
 // The block's total, returned to every thread. blockDim.x is a multiple of 32 (at most 1024),

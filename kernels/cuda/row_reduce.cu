@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/row_reduce.h"
 
@@ -15,7 +16,6 @@ namespace {
 
 using engine::ReduceOp;
 
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr unsigned kThreads = 256;
 constexpr std::int64_t kMaxBlocks = 4096;
 
@@ -37,12 +37,6 @@ struct MaxIgnoringNan {
   static constexpr float identity = -INFINITY;
   __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
 };
-
-template <typename Combine>
-__device__ __forceinline__ float warp_all_reduce(float v, Combine combine) {
-  for (int offset = 16; offset > 0; offset /= 2) v = combine(v, __shfl_xor_sync(kFullMask, v, offset));
-  return v;  // every lane holds the warp's result
-}
 
 // Group == 32: the warp's result. Group == kThreads: the block's result, in every thread.
 template <unsigned Group, typename Combine>
