@@ -11,11 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "data/error.h"
 #include "data/file_io.h"
 #include "data/jpeg_guard.h"
+#include "data/png_guard.h"
 #include "data/stb_probe.h"
 
 namespace data {
@@ -82,6 +84,9 @@ ImageSize decode_image_size(std::span<const std::uint8_t> bytes, const std::stri
 
 Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name) {
   ImageSize size = checked_info(bytes, name);
+  const std::optional<std::vector<std::uint8_t>> cleaned =
+      detail::without_empty_png_data_chunks(bytes);
+  if (cleaned) bytes = *cleaned;
   int w = 0, h = 0, channels = 0;
   std::unique_ptr<stbi_uc, StbiFree> decoded(
       stbi_load_from_memory(bytes.data(), checked_length(bytes, name), &w, &h, &channels, 3));

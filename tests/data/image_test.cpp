@@ -178,6 +178,30 @@ TEST(ImageBadInput, HostileJpegHuffmanTableIsRefused) {
                     "corrupt JPEG: Huffman table with 2550 codes");
 }
 
+TEST(ImageBadInput, ZeroLengthPngDataChunksDecodeLikeTheOriginal) {
+  // stb 2.27 memcpys into a null buffer for an empty IDAT before the data (found by fuzzing);
+  // empty IDAT chunks are legal and carry nothing, so the image must decode unchanged.
+  const Image original = gradient(6, 5);
+  const std::vector<std::uint8_t> png = encode_png(original);
+  std::size_t idat = 0;
+  for (std::size_t i = 8; i + 8 <= png.size(); ++i)
+    if (std::memcmp(png.data() + i + 4, "IDAT", 4) == 0) {
+      idat = i;
+      break;
+    }
+  ASSERT_GT(idat, 0u);
+  const std::uint8_t empty_idat[12] = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xAF, 0x06, 0x1E};
+  std::vector<std::uint8_t> with_empty(png.begin(),
+                                       png.begin() + static_cast<std::ptrdiff_t>(idat));
+  with_empty.insert(with_empty.end(), empty_idat, empty_idat + 12);
+  with_empty.insert(with_empty.end(), png.begin() + static_cast<std::ptrdiff_t>(idat), png.end());
+  with_empty.insert(with_empty.end() - 12, empty_idat, empty_idat + 12);  // one more before IEND
+  const Image decoded = decode_image(with_empty, "empty_idat.png");
+  EXPECT_EQ(decoded.width, original.width);
+  EXPECT_EQ(decoded.height, original.height);
+  EXPECT_EQ(decoded.pixels, original.pixels);
+}
+
 TEST(ImageBadInput, OtherFormatsAreNamedAsUnsupported) {
   std::vector<std::uint8_t> bmp = {'B', 'M', 0x3A, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0,  0x28,
                                    0,   0,   0,    1, 0, 0, 0, 1, 0, 0, 0,    1, 0, 24, 0};
