@@ -13,6 +13,7 @@
 #include "engine/detection_ops.h"
 #include "engine/functional.h"
 #include "engine/losses.h"
+#include "engine/nn/layers.h"
 #include "engine/ops.h"
 #include "engine/select_ops.h"
 #include "tests/cuda/op_table.h"
@@ -595,6 +596,110 @@ TEST(CudaOpTable, BadSelectionsOnCudaAreClearErrors) {
             }).find("repeats must not be negative, got -2 at 1"),
             std::string::npos);
   EXPECT_NE(message([&] { sort(x.to(DType::b8)); }).find("sort"), std::string::npos);
+}
+
+// Ops composed over softmax / index_select / gather / scatter_add: gradients of sort and topk,
+// masked_select, repeat_interleave along a dim, cross entropy, attention and embedding.
+TEST(CudaOpTable, CompositionsOverIndexAndSoftmax) {
+  SKIP_WITHOUT_CUDA_BACKEND();
+  std::vector<Case> table;
+  table.push_back({"sort values (backward)",
+                   [](const std::vector<Tensor>& x) { return sort(x[0], 0, true).values; },
+                   {{{{33, 65}, true}}, {{{9, 4, 3}}}},
+                   0,
+                   0,
+                   true});
+  table.push_back({"topk values (backward)",
+                   [](const std::vector<Tensor>& x) { return topk(x[0], 4, -1).values; },
+                   {{{{33, 65}, true}}, {{{2, 3000}}}},
+                   0,
+                   0,
+                   true});
+  table.push_back({"masked_select",
+                   [](const std::vector<Tensor>& x) { return masked_select(x[0], gt(x[1], 0.0)); },
+                   {{{{33, 65}, true}, {{33, 65}}}, {{{4, 5}}, {{5}}}, {{{0, 5}}, {{5}}}},
+                   0,
+                   0,
+                   true});
+  table.push_back({"repeat_interleave along dim 1",
+                   [](const std::vector<Tensor>& x) {
+                     return add(repeat_interleave(x[0], i64_on({2, 0, 3}, {3}, x[0]), 1),
+                                repeat_interleave(x[0], 2, 1).narrow(1, 0, 5));
+                   },
+                   {{{{4, 3}}}},
+                   1e-6,
+                   1e-6,
+                   true});
+  table.push_back({"repeat_interleave flattened",
+                   [](const std::vector<Tensor>& x) { return repeat_interleave(x[0], 3); },
+                   {{{{2, 5}, true}}},
+                   0,
+                   0,
+                   true});
+  for (Reduction r : {Reduction::none, Reduction::mean, Reduction::sum}) {
+    const std::string red = r == Reduction::none   ? " none"
+                            : r == Reduction::mean ? " mean"
+                                                   : " sum";
+    table.push_back({"cross_entropy (class weights, ignore_index)" + red,
+                     [r](const std::vector<Tensor>& x) {
+                       const Tensor target = i64_on({2, -100, 0, 4, 4, 1, -100}, {7}, x[0]);
+                       return cross_entropy(x[0], target, abs(x[1]).detach(), -100, r);
+                     },
+                     {{{{7, 5}}, {{5}}}},
+                     1e-5,
+                     1e-5,
+                     true});
+    table.push_back({"cross_entropy [N, C, d]" + red,
+                     [r](const std::vector<Tensor>& x) {
+                       const Tensor target = i64_on({0, 2, 1, 1, 2, 0}, {2, 3}, x[0]);
+                       return cross_entropy(x[0], target, {}, -100, r);
+                     },
+                     {{{{2, 3, 3}}}},
+                     1e-5,
+                     1e-5,
+                     true});
+  }
+  table.push_back(
+      {"scaled_dot_product_attention",
+       [](const std::vector<Tensor>& x) { return scaled_dot_product_attention(x[0], x[1], x[2]); },
+       {{{{2, 5, 8}}, {{2, 7, 8}}, {{2, 7, 6}}}, {{{3, 16}}, {{33, 16}}, {{33, 4}}}},
+       1e-5,
+       1e-4,
+       true});
+  table.push_back({"scaled_dot_product_attention (bool mask, scale)",
+                   [](const std::vector<Tensor>& x) {
+                     // Every query keeps key 0, so no row is fully masked.
+                     const Tensor keep = logical_or(
+                         gt(x[3], 0.0),
+                         lt(arange(7, {.dtype = DType::i64, .device = x[3].device()}), 1));
+                     return scaled_dot_product_attention(x[0], x[1], x[2], keep, 0.3);
+                   },
+                   {{{{2, 5, 8}}, {{2, 7, 8}}, {{2, 7, 6}}, {{5, 7}}}},
+                   1e-5,
+                   1e-4,
+                   true});
+  table.push_back({"scaled_dot_product_attention (float mask)",
+                   [](const std::vector<Tensor>& x) {
+                     return scaled_dot_product_attention(x[0], x[1], x[2], x[3].detach());
+                   },
+                   {{{{2, 5, 8}}, {{2, 7, 8}}, {{2, 7, 6}}, {{5, 7}}}},
+                   1e-5,
+                   1e-4,
+                   true});
+  for (bool padded : {false, true})
+    table.push_back({padded ? "embedding (padding_idx 2)" : "embedding",
+                     [padded](const std::vector<Tensor>& x) {
+                       Generator gen(3);
+                       nn::Embedding embedding(
+                           6, 5, padded ? std::optional<std::int64_t>(2) : std::nullopt, gen);
+                       embedding.weight = x[0];  // the table under test
+                       return embedding.forward(i64_on({2, 0, 5, 2, 3, 0}, {2, 3}, x[0]));
+                     },
+                     {{{{6, 5}}}},
+                     0,
+                     0,
+                     true});
+  run_table(table);
 }
 
 }  // namespace
