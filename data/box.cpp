@@ -15,4 +15,11 @@ bool clip_box(Box& box, double width, double height) {
   return !(box == before);
 }
 
+double iou(const Box& a, const Box& b) {
+  const double w = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
+  const double h = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
+  if (w <= 0 || h <= 0) return 0;
+  return w * h / (a.area() + b.area() - w * h);
+}
+
 }  // namespace data

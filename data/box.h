@@ -25,4 +25,7 @@ struct Box {
 // Clamps the box to [0, width] x [0, height]; returns true when something moved.
 bool clip_box(Box& box, double width, double height);
 
+// Intersection over union of two boxes (0 when they do not overlap or both are degenerate).
+double iou(const Box& a, const Box& b);
+
 }  // namespace data

@@ -161,5 +161,13 @@ TEST(Transforms, BoxesMapForwardAndBack) {
   EXPECT_EQ(wide, (Box{0, 0, 500, 375}));
 }
 
+TEST(Boxes, IntersectionOverUnionByHand) {
+  EXPECT_DOUBLE_EQ(iou({0, 0, 10, 10}, {0, 0, 10, 10}), 1.0);
+  EXPECT_DOUBLE_EQ(iou({0, 0, 10, 10}, {5, 0, 15, 10}), 50.0 / 150.0);  // half overlap
+  EXPECT_DOUBLE_EQ(iou({0, 0, 4, 4}, {1, 1, 3, 3}), 4.0 / 16.0);        // one inside the other
+  EXPECT_DOUBLE_EQ(iou({0, 0, 4, 4}, {4, 0, 8, 4}), 0.0);               // touching edges
+  EXPECT_DOUBLE_EQ(iou({0, 0, 4, 4}, {6, 6, 8, 8}), 0.0);
+}
+
 }  // namespace
 }  // namespace data

@@ -26,13 +26,6 @@ using data::shapes::Family;
 
 namespace {
 
-double iou(const data::Box& a, const data::Box& b) {
-  const double w = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
-  const double h = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
-  if (w <= 0 || h <= 0) return 0;
-  return w * h / (a.area() + b.area() - w * h);
-}
-
 // An ID shapes image with one shape of `novel` family pasted over it (marked ood). ID objects
 // the pasted shape covers heavily are dropped.
 struct Pasted {
@@ -58,7 +51,7 @@ Pasted pasted_image(std::uint64_t seed, Family novel, int side) {
   outlier.label = 0;  // outliers keep a valid label; the OOD head trains on the flag
   outlier.ood = true;
   for (const auto& o : id.objects)
-    if (iou(o.box, outlier.box) < 0.2) p.objects.push_back({o.box, o.label});
+    if (data::iou(o.box, outlier.box) < 0.2) p.objects.push_back({o.box, o.label});
   p.objects.push_back(outlier);
   return p;
 }
