@@ -10,12 +10,8 @@ and, with --engine, then runs our benchmark binary with OMP_NUM_THREADS=T (OpenM
 for both, OpenBLAS single-threaded, as train_dreambox runs) and prints both side by side.
 """
 import argparse
-import json
 import os
-import statistics
-import subprocess
 import sys
-import time
 
 # Same OpenMP conditions as the engine: on a busy machine spinning waits cost torch 10x.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
@@ -24,18 +20,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden"))
 from gen_diffusion import UNet, alphas_cumprod  # noqa: E402  (the golden test's torch module)
+from side_by_side import engine_benchmarks, timed  # noqa: E402
 
 BATCH = 8
-
-
-def timed(fn, iterations):
-    fn()  # warm-up
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def torch_figures(iterations):
@@ -71,10 +58,7 @@ def torch_figures(iterations):
 
 
 def engine_figures(binary, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY="passive", OPENBLAS_NUM_THREADS="1")
-    out = subprocess.run([binary, "--benchmark_format=json"],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    b = {r["name"].split("/")[0]: r for r in json.loads(out)["benchmarks"]}
+    b = engine_benchmarks(binary, threads)
     ddim = b["BM_GuidedDDIMStep"]
     scale = {"ms": 1.0, "us": 1e-3, "ns": 1e-6, "s": 1e3}[ddim["time_unit"]]
     return {"forward": b["BM_UNetForward"]["samples/s"], "train": b["BM_UNetForwardBackward"]["samples/s"],

@@ -9,11 +9,7 @@ OMP_NUM_THREADS=T (OpenMP waits passive, OpenBLAS single-threaded, as train_drea
 prints both side by side. Both skip torchvision's resize transform: the batch is already 512x512.
 """
 import argparse
-import json
 import os
-import statistics
-import subprocess
-import time
 
 import torch
 from torchvision.models import resnet50
@@ -22,19 +18,11 @@ from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import FrozenBatchNorm2d
 
+from side_by_side import engine_benchmarks, timed
+
 SIZE = 512
 BOXES = [[40, 60, 200, 220], [250, 100, 480, 330], [100, 300, 260, 500]]  # as detector_bench.cpp
 LABELS = [3, 7, 15]
-
-
-def timed(fn, iterations):
-    fn()  # warm-up
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def torchvision_figures(iterations):
@@ -69,10 +57,7 @@ def torchvision_figures(iterations):
 
 
 def engine_figures(binary, threads, iterations):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY="passive", OPENBLAS_NUM_THREADS="1")
-    out = subprocess.run([binary, "--benchmark_format=json"],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    rates = {b["name"].split("/")[0]: b["images/s"] for b in json.loads(out)["benchmarks"]}
+    rates = {name: record["images/s"] for name, record in engine_benchmarks(binary, threads).items()}
     return {"train_images_per_s": rates["BM_R50FpnTrainStep"],
             "inference_images_per_s": rates["BM_R50FpnInference"]}
 
