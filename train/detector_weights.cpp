@@ -112,6 +112,24 @@ namespace {
 
 constexpr const char* kClassifier = "roi_heads.box_predictor.cls_score.weight";
 constexpr const char* kOodHead = "roi_heads.ood_head.fc_ood.weight";
+constexpr const char* kBoxDeltas = "roi_heads.box_predictor.bbox_pred.weight";
+
+// The predictor layout of torchvision-named weights, from the shape of the box deltas: torchvision
+// keeps deltas for every class, background first ([4 (classes + 1), features]); MMDetection's layout
+// (scripts/convert_torchvision.py --background-last) puts the background last and drops its deltas
+// ([4 classes, features]).
+bool background_last_layout(const engine::io::SafetensorsFile& file, std::int64_t classes) {
+  if (!file.contains(kBoxDeltas))
+    throw std::runtime_error("--weights " + file.path + ": no " + kBoxDeltas);
+  const auto& deltas = file.at(kBoxDeltas);  // [4 classes (+ 4), features]
+  if (deltas.dim() == 2 && deltas.size(0) == 4 * (classes + 1)) return false;
+  if (deltas.dim() == 2 && deltas.size(0) == 4 * classes) return true;
+  throw std::runtime_error("--weights " + file.path + ": " + kBoxDeltas + " has shape " +
+                           deltas.str() + ", expected [" + std::to_string(4 * (classes + 1)) +
+                           ", features] (background first) or [" + std::to_string(4 * classes) +
+                           ", features] (background last) for " + std::to_string(classes) +
+                           " classes");
+}
 
 // "a,b,c" or a file with one name per line.
 std::vector<std::string> parse_class_names(const std::string& value) {
@@ -202,7 +220,9 @@ LoadedDetector from_torchvision(const engine::io::SafetensorsFile& file, const D
   o.ood_head = file.contains(kOodHead);
   out.has_ood_head = o.ood_head;
   out.score = o.ood_head ? OodScoreSource::head : OodScoreSource::energy;
-  out.model = std::make_unique<models::FasterRcnn>(detector_config(o, classes));
+  auto config = detector_config(o, classes);
+  config.roi_heads.background_last = background_last_layout(file, classes);
+  out.model = std::make_unique<models::FasterRcnn>(config);
   load_strictly(*out.model, file.tensors, file.path,
                 "set --depth, --fpn-channels and --representation to the file's architecture");
   return out;

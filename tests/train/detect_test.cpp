@@ -14,6 +14,7 @@
 #include "data/file_io.h"
 #include "data/shapes/render.h"
 #include "engine/io/safetensors.h"
+#include "engine/ops.h"
 #include "engine/random.h"
 #include "train/detect.h"
 #include "train/detector_eval.h"
@@ -162,6 +163,10 @@ class DetectOnShapes : public ::testing::Test {
   static void BadImagesAreSkippedByName();
   static void ClearMessagesForMissingWeightsEmptyFolderAndNoImages();
   static void TorchvisionNamedWeightsTakeTheirClassesFromFlags();
+  static void BackgroundLastWeightsGiveTheSameDetections(
+      const std::vector<std::pair<std::string, engine::Tensor>>& background_first,
+      train::DetectOptions d,
+      const nlohmann::json& expected);
 
   static constexpr std::int64_t kSteps = 80;  // enough for detections above the 0.05 floor
   static inline fs::path root_;
@@ -274,6 +279,42 @@ void DetectOnShapes::ClearMessagesForMissingWeightsEmptyFolderAndNoImages() {
   EXPECT_NE(error_of(d).find("neither a train_dreambox checkpoint"), std::string::npos);
 }
 
+// The same weights in MMDetection's predictor layout (what scripts/convert_torchvision.py
+// --background-last writes): class rows [1..N-1, 0], no background box deltas. detect finds the
+// layout from the shapes and gives the same detections.
+void DetectOnShapes::BackgroundLastWeightsGiveTheSameDetections(
+    const std::vector<std::pair<std::string, engine::Tensor>>& background_first,
+    train::DetectOptions d,
+    const nlohmann::json& expected) {
+  std::vector<std::pair<std::string, engine::Tensor>> moved;
+  for (const auto& [name, t] : background_first) {
+    engine::Tensor u = t;
+    if (name.rfind("roi_heads.box_predictor.cls_score.", 0) == 0)  // [classes + 1, ...]
+      u = engine::cat({t.narrow(0, 1, t.size(0) - 1), t.narrow(0, 0, 1)}, 0).contiguous();
+    else if (name.rfind("roi_heads.box_predictor.bbox_pred.", 0) == 0)  // [4 (classes + 1), ...]
+      u = t.narrow(0, 4, t.size(0) - 4).contiguous();
+    moved.emplace_back(name, u);
+  }
+  d.weights = (root_ / "background_last.safetensors").string();
+  d.out = (root_ / "out_background_last").string();
+  engine::io::save_safetensors(d.weights, moved);
+  train::run_detect(d);
+  const auto got = read_json(d.out + "/detections.json");
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i]["category"], expected[i]["category"]) << i;
+    EXPECT_EQ(got[i]["bbox"], expected[i]["bbox"]) << i;  // the same deltas decode the same boxes
+    // Softmax and logsumexp sum the same logits in another order: a few f32 ulps apart at most.
+    for (const char* key : {"score", "ood_score", "energy"})
+      EXPECT_NEAR(got[i][key].get<double>(), expected[i][key].get<double>(), 1e-5) << key << " " << i;
+  }
+  // A predictor that fits neither layout is named.
+  for (auto& [name, t] : moved)
+    if (name == "roi_heads.box_predictor.bbox_pred.weight") t = t.narrow(0, 0, t.size(0) - 1);
+  engine::io::save_safetensors(d.weights, moved);
+  EXPECT_NE(error_of(d).find("(background first) or"), std::string::npos);
+}
+
 void DetectOnShapes::TorchvisionNamedWeightsTakeTheirClassesFromFlags() {
   // The checkpoint's model saved under torchvision's names alone (what the export script writes).
   const auto file = engine::io::load_safetensors(checkpoint_);
@@ -301,6 +342,7 @@ void DetectOnShapes::TorchvisionNamedWeightsTakeTheirClassesFromFlags() {
   const auto written = read_json(d.out + "/detections.json");
   ASSERT_GT(written.size(), 0u);
   EXPECT_EQ(written[0]["category"].get<std::string>().substr(0, 1), "c");
+  BackgroundLastWeightsGiveTheSameDetections(plain, d, written);
   d.depth = 50;  // a wrong architecture is named, not a crash
   EXPECT_NE(error_of(d).find("set --depth, --fpn-channels and --representation"),
             std::string::npos);
