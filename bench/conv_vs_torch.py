@@ -14,9 +14,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_conv_bench  # noqa: E402
 
 
-def ours_once(binary, field):
-    """One run of every forward+backward benchmark: {shape name: real_time or cpu_time in ms}."""
-    out = subprocess.run([binary, "--benchmark_filter=BM_Conv2dForwardBackward", "--benchmark_format=json",
+def ours_once(binary, field, benchmark="BM_Conv2dForwardBackward"):
+    """One run of every forward+backward benchmark (or of every pass alone, BM_Conv2dPass):
+    {label: real_time or cpu_time in ms}."""
+    out = subprocess.run([binary, f"--benchmark_filter={benchmark}/", "--benchmark_format=json",
                           "--benchmark_min_time=0.3"], check=True, capture_output=True, text=True).stdout
     try:
         runs = json.loads(out)["benchmarks"]
@@ -35,6 +36,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="alternations of ours and PyTorch (>= 1)")
     parser.add_argument("--cpu-time", action="store_true",
                         help="compare CPU time (needs OMP_NUM_THREADS=1: with more threads idle spinning counts)")
+    parser.add_argument("--passes", action="store_true",
+                        help="time forward, input gradient and weight gradient each alone (BM_Conv2dPass)")
     args = parser.parse_args()
     threads = os.environ.get("OMP_NUM_THREADS", "unset")
     if args.cpu_time and threads != "1":
@@ -47,18 +50,23 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     for round_index in range(args.rounds):
         loads.append(load_average())
-        for name, ms in ours_once(args.binary, "cpu_time" if args.cpu_time else "real_time").items():
+        benchmark = "BM_Conv2dPass" if args.passes else "BM_Conv2dForwardBackward"
+        for name, ms in ours_once(args.binary, "cpu_time" if args.cpu_time else "real_time", benchmark).items():
             ours.setdefault(name, []).append(ms)
         loads.append(load_average())
         clock = time.process_time if args.cpu_time else time.perf_counter
-        for name, ms in torch_conv_bench.measure(repetitions=3, clock=clock).items():
+        measure = torch_conv_bench.measure_passes if args.passes else torch_conv_bench.measure
+        for name, ms in measure(repetitions=3, clock=clock).items():
             torch_ms.setdefault(name, []).append(ms)
         print(f"round {round_index + 1}/{args.rounds} done, load {load_average():.1f}", file=sys.stderr)
     print(f"{started}, {args.rounds} alternating rounds, OMP_NUM_THREADS={threads}, "
           f"{'CPU' if args.cpu_time else 'wall'} time, load average (1 min) {min(loads):.1f}-{max(loads):.1f}")
     print("| shape | ours (ms) | PyTorch (ms) | speed-up |")
     print("|---|---|---|---|")
-    for name, *_ in torch_conv_bench.SHAPES:
+    names = [shape[0] for shape in torch_conv_bench.SHAPES]
+    if args.passes:
+        names = [f"{name} {which}" for name in names for which in torch_conv_bench.PASSES]
+    for name in names:
         if name not in ours:
             sys.exit(f"conv_vs_torch: {args.binary} did not report shape {name}")
         a, b = statistics.median(ours[name]), statistics.median(torch_ms[name])

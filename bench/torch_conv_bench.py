@@ -38,6 +38,40 @@ def measure(repetitions=5, clock=time.perf_counter):
     return medians
 
 
+PASSES = ("forward", "grad_input", "grad_weight")
+
+
+def measure_passes(repetitions=5, clock=time.perf_counter):
+    """Median time (ms) of each pass alone per shape, keyed "name pass" as conv_bench's
+    BM_Conv2dPass labels: forward, the input gradient, the weight (+ bias) gradient."""
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    medians = {}
+    for name, c, h, o, k, stride in SHAPES:
+        x = torch.randn(2, c, h, h)
+        w = torch.randn(o, c, k, k) * 0.05
+        with torch.no_grad():
+            grad_y = torch.randn_like(F.conv2d(x, w, None, stride, k // 2))
+        masks = {"grad_input": [True, False, False], "grad_weight": [False, True, True]}
+
+        def run(which):
+            with torch.no_grad():
+                if which == "forward":
+                    return F.conv2d(x, w, None, stride, k // 2)
+                return torch.ops.aten.convolution_backward(grad_y, x, w, [o], [stride] * 2, [k // 2] * 2, [1, 1],
+                                                           False, [0, 0], 1, masks[which])
+
+        for which in PASSES:
+            run(which)
+            times = []
+            for _ in range(repetitions):
+                t0 = clock()
+                run(which)
+                times.append(clock() - t0)
+            times.sort()
+            medians[f"{name} {which}"] = 1000 * times[len(times) // 2]
+    return medians
+
+
 def main():
     print(f"torch {torch.__version__}, threads {int(os.environ.get('OMP_NUM_THREADS', '2'))}, "
           f"mkldnn {torch.backends.mkldnn.is_available()}")

@@ -4,6 +4,7 @@
 // one chunk so that the GEMMs stay wide; 1x1/stride-1/unpadded convs use the input directly. With
 // the AVX-512 f32 GEMM the column matrix is never stored (kernels/cpu/im2col_pack.h), and the
 // input gradient of a stride-1 conv is the forward conv of grad_out with the flipped weights.
+// f32 3x3 stride-1 convs run Winograd F(4x4, 3x3) instead (kernels/cpu/winograd.h).
 #include "kernels/cpu/conv.h"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "kernels/cpu/im2col_pack.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/sgemm_avx512.h"
+#include "kernels/cpu/winograd.h"
 
 namespace kernels::cpu {
 
@@ -152,6 +154,26 @@ void col2im(const T* col, std::int64_t ld, std::int64_t channels, const Conv2dGe
   });
 }
 
+// Whether this conv runs Winograd F(4x4, 3x3) (kernels/cpu/winograd.h) instead of im2col.
+template <typename T>
+bool use_winograd(const Conv2dGeometry& g) {
+  return std::is_same_v<T, float> && winograd_applies(g);
+}
+
+// out [N, O, P] += bias[o].
+template <typename T>
+void add_bias(const Tensor& bias, const Conv2dGeometry& g, const Tensor& out) {
+  const std::int64_t p = g.out_h * g.out_w;
+  T* o = out.data_ptr<T>();
+  const T* b = bias.data_ptr<T>();
+  parallel_for(g.batch * g.out_channels, p, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin; r < end; ++r) {
+      const T v = b[r % g.out_channels];
+      for (std::int64_t i = 0; i < p; ++i) o[r * p + i] += v;
+    }
+  });
+}
+
 // Moves the group's channels of a chunk of images between an NCHW tensor t [N, O, P] and a
 // [og, images * P] matrix m (image i in columns i*P .. (i+1)*P).
 template <typename T>
@@ -182,6 +204,11 @@ void conv2d_forward(const Tensor& x,
   const bool pointwise = is_pointwise(g), folded = s.images > 1;
   engine::dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
+    if (use_winograd<T>(g)) {
+      if constexpr (std::is_same_v<T, float>) winograd_conv2d_forward(x, weight, g, out);
+      if (bias.defined()) add_bias<T>(bias, g, out);
+      return;
+    }
     const bool implicit = !pointwise && implicit_im2col<T>(s.og, s.ld());
     const Tensor col = pointwise || implicit
                            ? x
@@ -218,16 +245,7 @@ void conv2d_forward(const Tensor& x,
           scatter_chunk(result.data_ptr<T>(), s, g.out_channels, n0, grp, out.data_ptr<T>());
       }
     }
-    if (bias.defined()) {
-      T* o = out.data_ptr<T>();
-      const T* b = bias.data_ptr<T>();
-      parallel_for(g.batch * g.out_channels, s.p, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t r = begin; r < end; ++r) {
-          const T v = b[r % g.out_channels];
-          for (std::int64_t i = 0; i < s.p; ++i) o[r * s.p + i] += v;
-        }
-      });
-    }
+    if (bias.defined()) add_bias<T>(bias, g, out);
   });
 }
 
@@ -248,9 +266,13 @@ void conv2d_backward(const Tensor& grad_out,
       conv2d_forward(grad_out, flipped_weights<T>(weight, g), Tensor(), input_grad_geometry(g),
                      grad_x);
     const Tensor gx = data_as_conv ? Tensor() : grad_x;  // the input gradient still to compute here
+    const bool weight_winograd = grad_weight.defined() && use_winograd<T>(g);
+    if constexpr (std::is_same_v<T, float>)
+      if (weight_winograd) winograd_conv2d_weight_grad(grad_out, x, g, grad_weight);
+    const Tensor gw = weight_winograd ? Tensor() : grad_weight;  // the weight gradient still to do
     const bool implicit = !pointwise && implicit_im2col<T>(s.og, s.k);
     const Tensor col =
-        (pointwise || implicit || !grad_weight.defined()) ? x : engine::empty({s.k, s.ld()}, dtype);
+        (pointwise || implicit || !gw.defined()) ? x : engine::empty({s.k, s.ld()}, dtype);
     const Tensor grad_col = (pointwise || !gx.defined()) ? gx : engine::empty({s.k, s.ld()}, dtype);
     const Tensor grad_chunk =
         folded ? engine::empty({s.og, s.ld()}, dtype) : grad_out;  // [og, images * P]
@@ -258,12 +280,12 @@ void conv2d_backward(const Tensor& grad_out,
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
         const std::int64_t x_offset = (n0 * g.in_channels + grp * s.cg) * g.height * g.width;
         std::int64_t go_offset = (n0 * g.out_channels + grp * s.og) * s.p;
-        if (folded && (grad_weight.defined() || gx.defined())) {
+        if (folded && (gw.defined() || gx.defined())) {
           gather_chunk(grad_out.data_ptr<T>(), s, g.out_channels, n0, grp,
                        grad_chunk.data_ptr<T>());
           go_offset = 0;
         }
-        if (grad_weight.defined() && implicit) {
+        if (gw.defined() && implicit) {
           if constexpr (std::is_same_v<T, float>) {
             // grad_weight[group] [og, K] (+)= grad_chunk [og, images * P] @ im2col(x chunk)^T
             const Im2colView view{x.data_ptr<float>() + x_offset,
@@ -271,9 +293,9 @@ void conv2d_backward(const Tensor& grad_out,
             sgemm_avx512_packed_b(false, s.og, s.k, s.ld(), 1.f,
                                   grad_chunk.data_ptr<float>() + go_offset, s.ld(),
                                   pack_im2col_transposed(view), n0 == 0 ? 0.f : 1.f,
-                                  grad_weight.data_ptr<float>() + grp * s.og * s.k, s.k);
+                                  gw.data_ptr<float>() + grp * s.og * s.k, s.k);
           }
-        } else if (grad_weight.defined()) {
+        } else if (gw.defined()) {
           std::int64_t col_offset = x_offset;
           if (!pointwise) {
             for (std::int64_t i = 0; i < s.images; ++i)
@@ -283,7 +305,7 @@ void conv2d_backward(const Tensor& grad_out,
           }
           // grad_weight[group] [og, K] (+)= grad_chunk [og, images * P] @ col^T [images * P, K]
           gemm(s.og, s.k, s.ld(), 1.0, {&grad_chunk, go_offset, s.ld(), false},
-               {&col, col_offset, s.ld(), true}, n0 == 0 ? 0.0 : 1.0, grad_weight, grp * s.og * s.k,
+               {&col, col_offset, s.ld(), true}, n0 == 0 ? 0.0 : 1.0, gw, grp * s.og * s.k,
                s.k);
         }
         if (gx.defined()) {

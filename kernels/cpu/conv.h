@@ -1,5 +1,5 @@
-// CPU 2-D convolution (NCHW, groups, stride, padding, dilation): im2col + OpenBLAS GEMM, with
-// 1x1/stride-1/unpadded convs going straight to GEMM; forward and the three backward products.
+// CPU 2-D convolution (NCHW, groups, stride, padding, dilation): im2col + GEMM (1x1/stride-1/
+// unpadded straight to GEMM, f32 3x3 stride-1 by Winograd); forward and the three backward products.
 #pragma once
 
 #include <cstdint>
