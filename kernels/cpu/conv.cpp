@@ -305,8 +305,7 @@ void conv2d_backward(const Tensor& grad_out,
           }
           // grad_weight[group] [og, K] (+)= grad_chunk [og, images * P] @ col^T [images * P, K]
           gemm(s.og, s.k, s.ld(), 1.0, {&grad_chunk, go_offset, s.ld(), false},
-               {&col, col_offset, s.ld(), true}, n0 == 0 ? 0.0 : 1.0, gw, grp * s.og * s.k,
-               s.k);
+               {&col, col_offset, s.ld(), true}, n0 == 0 ? 0.0 : 1.0, gw, grp * s.og * s.k, s.k);
         }
         if (gx.defined()) {
           // grad_col [K, images * P] = weight[group]^T [K, og] @ grad_chunk [og, images * P]

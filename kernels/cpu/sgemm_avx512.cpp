@@ -106,7 +106,29 @@ AVX512_TARGET void pack_panels(const float* src,
                                std::int64_t count,
                                std::int64_t depth,
                                float* dst) {
-  for (std::int64_t i0 = 0; i0 < count; i0 += W, dst += W * depth) {
+  std::int64_t i0 = 0;
+  if constexpr (W < 16 && 48 % W == 0) {
+    // Narrow panels (the MR rows of A) of a row-major A (s_depth == 1): 48 indices (48 / W whole
+    // panels) x 16 steps at a time through three 16 x 16 transposes into a [step][index] block,
+    // whose rows are then cut into the panels (the scalar loop below moves one float at a time).
+    constexpr int kBlock = 48;
+    alignas(64) float block[16 * kBlock];
+    for (; s_depth == 1 && i0 + kBlock <= count; i0 += kBlock, dst += kBlock * depth) {
+      const float* base = src + i0 * s_index;
+      std::int64_t p = 0;
+      for (; p + 16 <= depth; p += 16) {
+        for (int r0 = 0; r0 < kBlock; r0 += 16)
+          sgemm_transpose16(base + r0 * s_index + p, s_index, block + r0, kBlock);
+        for (int q = 0; q < kBlock / W; ++q)
+          for (int step = 0; step < 16; ++step)
+            std::copy_n(block + step * kBlock + q * W, W, dst + q * W * depth + (p + step) * W);
+      }
+      for (; p < depth; ++p)
+        for (int r = 0; r < kBlock; ++r)
+          dst[r / W * W * depth + p * W + r % W] = base[r * s_index + p];
+    }
+  }
+  for (; i0 < count; i0 += W, dst += W * depth) {
     const int width = static_cast<int>(std::min<std::int64_t>(W, count - i0));
     const float* base = src + i0 * s_index;
     if (s_index == 1 && width == W) {  // each step's W values are contiguous
@@ -195,9 +217,17 @@ struct PackBuffers {
   }
 };
 
+// Where the packed blocks of op(B) come from: its packer (into the thread's buffer), or op(B)
+// stored packed whole (ceil(n / 64) panels of `depth` steps), read in place.
+struct BSource {
+  const SgemmPackB* pack = nullptr;
+  const float* panels = nullptr;
+  std::int64_t depth = 0;
+};
+
 // The rows [m0, m1) x columns [n0, n1) of C from the depth range [k0, k1), on the calling thread.
 AVX512_TARGET void gemm_block(const Strided& a,
-                              const SgemmPackB& pack_b,
+                              const BSource& b,
                               std::int64_t k0,
                               std::int64_t k1,
                               float alpha,
@@ -214,7 +244,14 @@ AVX512_TARGET void gemm_block(const Strided& a,
     const std::int64_t nc = std::min(kNC, n1 - jc);
     for (std::int64_t pc = k0; pc < k1; pc += kKC) {
       const std::int64_t kc = std::min(kKC, k1 - pc);
-      pack_b(pc, kc, jc, nc, buffers.b);
+      const float* b_block = buffers.b;  // kc x nc: panels of kc steps, b_step floats apart
+      std::int64_t b_step = kc * kNR;
+      if (b.pack != nullptr) {
+        (*b.pack)(pc, kc, jc, nc, buffers.b);
+      } else {
+        b_block = b.panels + jc * b.depth + pc * kNR;
+        b_step = b.depth * kNR;
+      }
       const bool accumulate = pc > k0 || beta != 0.f;
       const float beta_here = pc > k0 ? 1.f : beta;
       for (std::int64_t ic = m0; ic < m1; ic += kMC) {
@@ -224,7 +261,7 @@ AVX512_TARGET void gemm_block(const Strided& a,
           const int cols = static_cast<int>(std::min<std::int64_t>(kNR, nc - jr));
           for (std::int64_t ir = 0; ir < mc; ir += kMR) {
             const int rows = static_cast<int>(std::min<std::int64_t>(kMR, mc - ir));
-            micro_kernel(kc, buffers.a + ir * kc, buffers.b + jr * kc,
+            micro_kernel(kc, buffers.a + ir * kc, b_block + jr / kNR * b_step,
                          c + (ic + ir) * ldc + jc + jr, ldc, rows, cols, alpha, beta_here,
                          accumulate);
           }
@@ -243,7 +280,7 @@ AVX512_TARGET void scale_c(std::int64_t m, std::int64_t n, float beta, float* c,
 // Thread t multiplies the depth range [k t / T, k (t + 1) / T): thread 0 into C (with beta), the
 // others into their own m x n buffers, which are then added into C (rows split over threads).
 void split_depth(const Strided& a,
-                 const SgemmPackB& pack_b,
+                 const BSource& b,
                  std::int64_t m,
                  std::int64_t n,
                  std::int64_t k,
@@ -258,9 +295,9 @@ void split_depth(const Strided& a,
     const std::int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
     const std::int64_t k0 = k * t / nt, k1 = k * (t + 1) / nt;
     if (t == 0)
-      gemm_block(a, pack_b, k0, k1, alpha, beta, c, ldc, 0, m, 0, n);
+      gemm_block(a, b, k0, k1, alpha, beta, c, ldc, 0, m, 0, n);
     else
-      gemm_block(a, pack_b, k0, k1, alpha, 0.f, partial.data() + (t - 1) * m * n, n, 0, m, 0, n);
+      gemm_block(a, b, k0, k1, alpha, 0.f, partial.data() + (t - 1) * m * n, n, 0, m, 0, n);
 #pragma omp barrier
     for (std::int64_t i = m * t / nt; i < m * (t + 1) / nt; ++i)
       for (std::int64_t s = 1; s < nt; ++s) {
@@ -278,17 +315,21 @@ bool sgemm_avx512_available() {
   return available;
 }
 
-void sgemm_avx512_packed_b(bool trans_a,
-                           std::int64_t m,
-                           std::int64_t n,
-                           std::int64_t k,
-                           float alpha,
-                           const float* a,
-                           std::int64_t lda,
-                           const SgemmPackB& pack_b,
-                           float beta,
-                           float* c,
-                           std::int64_t ldc) {
+namespace {
+
+// sgemm_avx512 with op(B) from b: split over the threads (C's longer side, or the depth of deep
+// products).
+void run(bool trans_a,
+         std::int64_t m,
+         std::int64_t n,
+         std::int64_t k,
+         float alpha,
+         const float* a,
+         std::int64_t lda,
+         const BSource& b,
+         float beta,
+         float* c,
+         std::int64_t ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.f) {
     scale_c(m, n, beta, c, ldc);
@@ -297,7 +338,7 @@ void sgemm_avx512_packed_b(bool trans_a,
   const Strided sa{a, trans_a ? 1 : lda, trans_a ? lda : 1};  // op(A)(i, p)
   const int threads = (omp_in_parallel() || m * n * k < kParallelMacs) ? 1 : omp_get_max_threads();
   if (threads > 1 && k >= kSplitDepthRatio * std::max(m, n)) {
-    split_depth(sa, pack_b, m, n, k, alpha, beta, c, ldc, threads);
+    split_depth(sa, b, m, n, k, alpha, beta, c, ldc, threads);
     return;
   }
   // Split the longer side of C into equal parts of whole register tiles.
@@ -312,11 +353,41 @@ void sgemm_avx512_packed_b(bool trans_a,
                        hi = std::min(extent, tiles * (t + 1) / nt * tile);
     if (lo < hi) {
       if (split_n)
-        gemm_block(sa, pack_b, 0, k, alpha, beta, c, ldc, 0, m, lo, hi);
+        gemm_block(sa, b, 0, k, alpha, beta, c, ldc, 0, m, lo, hi);
       else
-        gemm_block(sa, pack_b, 0, k, alpha, beta, c, ldc, lo, hi, 0, n);
+        gemm_block(sa, b, 0, k, alpha, beta, c, ldc, lo, hi, 0, n);
     }
   }
+}
+
+}  // namespace
+
+void sgemm_avx512_packed_b(bool trans_a,
+                           std::int64_t m,
+                           std::int64_t n,
+                           std::int64_t k,
+                           float alpha,
+                           const float* a,
+                           std::int64_t lda,
+                           const SgemmPackB& pack_b,
+                           float beta,
+                           float* c,
+                           std::int64_t ldc) {
+  run(trans_a, m, n, k, alpha, a, lda, BSource{.pack = &pack_b}, beta, c, ldc);
+}
+
+void sgemm_avx512_prepacked_b(bool trans_a,
+                              std::int64_t m,
+                              std::int64_t n,
+                              std::int64_t k,
+                              float alpha,
+                              const float* a,
+                              std::int64_t lda,
+                              const float* b_panels,
+                              float beta,
+                              float* c,
+                              std::int64_t ldc) {
+  run(trans_a, m, n, k, alpha, a, lda, BSource{.panels = b_panels, .depth = k}, beta, c, ldc);
 }
 
 void sgemm_avx512(bool trans_a,
@@ -363,6 +434,21 @@ void sgemm_avx512_packed_b(bool,
                            float,
                            float*,
                            std::int64_t) {
+  ENGINE_FAIL(
+      "sgemm_avx512: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
+}
+
+void sgemm_avx512_prepacked_b(bool,
+                              std::int64_t,
+                              std::int64_t,
+                              std::int64_t,
+                              float,
+                              const float*,
+                              std::int64_t,
+                              const float*,
+                              float,
+                              float*,
+                              std::int64_t) {
   ENGINE_FAIL(
       "sgemm_avx512: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
 }

@@ -53,4 +53,18 @@ void sgemm_avx512_packed_b(bool trans_a,
                            float* c,
                            std::int64_t ldc);
 
+// sgemm_avx512 with op(B) [k, n] already stored packed: ceil(n / 64) panels one after the other,
+// each k steps of 64 floats (columns past n finite, e.g. zero), 64-byte aligned, read in place.
+void sgemm_avx512_prepacked_b(bool trans_a,
+                              std::int64_t m,
+                              std::int64_t n,
+                              std::int64_t k,
+                              float alpha,
+                              const float* a,
+                              std::int64_t lda,
+                              const float* b_panels,
+                              float beta,
+                              float* c,
+                              std::int64_t ldc);
+
 }  // namespace kernels::cpu

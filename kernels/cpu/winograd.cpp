@@ -65,10 +65,8 @@ constexpr Matrix<6, 3> kG = {{{1.f / 4, 0, 0},
                               {1.f / 24, 1.f / 12, 1.f / 6},
                               {1.f / 24, -1.f / 12, 1.f / 6},
                               {0, 0, 1}}};
-constexpr Matrix<4, 6> kAT = {{{1, 1, 1, 1, 1, 0},
-                               {0, 1, -1, 2, -2, 0},
-                               {0, 1, 1, 4, 4, 0},
-                               {0, 1, -1, 8, -8, 1}}};
+constexpr Matrix<4, 6> kAT = {
+    {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}};
 constexpr Matrix<3, 6> kGT = transpose(kG);
 constexpr Matrix<6, 4> kA = transpose(kAT);
 
@@ -107,6 +105,7 @@ AVX512_INLINE void sandwich(const __m512* in, __m512* out) {
 
 // The mask of the first `count` lanes.
 AVX512_INLINE __mmask16 lane_mask(std::int64_t count) {
+  if (count <= 0) return 0;
   return count >= kLanes ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << count) - 1u);
 }
 
@@ -126,7 +125,8 @@ std::int64_t channel_groups(std::int64_t channels) {
 
 // A feature map in 16-channel blocks: [N, ceil(C / 16), height, width, 16], so that one pixel of
 // 16 channels is one aligned vector. The conv's maps are placed at an offset inside it, with zeros
-// around them (the padding, the overhang of the last tiles, the missing channels of the last group).
+// around them (the padding, the overhang of the last tiles, the missing channels of the last
+// group).
 struct Blocked {
   std::int64_t images, groups, height, width;
   std::int64_t size() const { return images * groups * height * width * kLanes; }
@@ -166,7 +166,8 @@ void to_blocked(const float* src,
     const float* in = src + (n * channels + c0) * plane + iy * width - left;  // in[x]: column x
     std::int64_t x = x0;
     if (lanes == kLanes)  // 16 x 16 transposes: channels x pixels -> pixels x channels
-      for (; x + kLanes <= x1; x += kLanes) sgemm_transpose16(in + x, plane, out + x * kLanes, kLanes);
+      for (; x + kLanes <= x1; x += kLanes)
+        sgemm_transpose16(in + x, plane, out + x * kLanes, kLanes);
     for (; x < x1; ++x) {
       for (std::int64_t l = 0; l < lanes; ++l) out[x * kLanes + l] = in[l * plane + x];
       std::fill(out + x * kLanes + lanes, out + (x + 1) * kLanes, 0.f);
@@ -324,15 +325,21 @@ void parallel_transpose(const float* src, std::int64_t rows, std::int64_t cols, 
   });
 }
 
-// u [36, C, O]: u[p][c][o] = (G w[o][c] G^T)[p], from the weights transposed to wt [C * 9, O].
-// Items are (input channel, 16-output group) pairs.
+// Output channels of u rounded up to whole 64-column panels of the GEMM.
+std::int64_t panel_columns(std::int64_t out_ch) {
+  return (out_ch + kSgemmPanelWidth - 1) / kSgemmPanelWidth * kSgemmPanelWidth;
+}
+
+// u [36, O / 64, C, 64] (O rounded up, zeros past it): u[p] is (G w[o][c] G^T)[p] as a [C, O]
+// matrix stored in the GEMM's packed panel layout, so the 36 products read it in place; from the
+// weights transposed to wt [C * 9, O]. Items are (input channel, 16-output group) pairs.
 AVX512_TARGET void weight_transform(const float* wt,
                                     std::int64_t in_ch,
                                     std::int64_t out_ch,
                                     float* u,
                                     std::int64_t begin,
                                     std::int64_t end) {
-  const std::int64_t groups = channel_groups(out_ch);
+  const std::int64_t columns = panel_columns(out_ch), groups = columns / kLanes;
   for (std::int64_t item = begin; item < end; ++item) {
     const std::int64_t c = item / groups, o0 = item % groups * kLanes;
     const __mmask16 mask = lane_mask(out_ch - o0);
@@ -340,9 +347,9 @@ AVX512_TARGET void weight_transform(const float* wt,
 #pragma GCC unroll 9
     for (int i = 0; i < 9; ++i) k[i] = _mm512_maskz_loadu_ps(mask, wt + (c * 9 + i) * out_ch + o0);
     sandwich<kG>(k, out);
+    float* dst = u + (o0 / kSgemmPanelWidth * in_ch + c) * kSgemmPanelWidth + o0 % kSgemmPanelWidth;
 #pragma GCC unroll 36
-    for (int p = 0; p < kPoints; ++p)
-      _mm512_mask_storeu_ps(u + (p * in_ch + c) * out_ch + o0, mask, out[p]);
+    for (int p = 0; p < kPoints; ++p) _mm512_storeu_ps(dst + p * in_ch * columns, out[p]);
   }
 }
 
@@ -375,6 +382,14 @@ void for_items(std::int64_t items, std::int64_t tiles, Fn fn) {
   parallel_for(items, 512 * tiles, fn);
 }
 
+// Runs fn(first, last) over the 16-channel planes [first, last) of a blocked map split across the
+// threads; each thread converts and transforms its own planes (one parallel region, no barrier
+// between the layout change and the transform).
+template <typename Fn>
+void for_planes(const Blocked& b, const Tiles& tiles, Fn fn) {
+  parallel_for(b.images * b.groups, 512 * tiles.rows * tiles.cols, fn);
+}
+
 // The 36 independent products, one per transformed point, spread over the threads (each product
 // then runs single-threaded: sgemm_avx512 does not nest).
 template <typename Product>
@@ -391,15 +406,15 @@ Tensor scratch(std::int64_t size) {
 // v [36, tiles, C] of x (see input_transform).
 Tensor transformed_input(const Tensor& x, const Conv2dGeometry& g, const Tiles& tiles) {
   const std::int64_t channels = g.in_channels;
-  const Blocked b{g.batch, channel_groups(channels), tiles.rows * kTile + 2, tiles.cols * kTile + 2};
+  const Blocked b{g.batch, channel_groups(channels), tiles.rows * kTile + 2,
+                  tiles.cols * kTile + 2};
   const Tensor xb = scratch(b.size());
-  parallel_for(b.images * b.groups * b.height, b.width * kLanes, [&](std::int64_t i, std::int64_t e) {
-    to_blocked(x.data_ptr<float>(), channels, g.height, g.width, g.pad_h, g.pad_w, b,
-               xb.data_ptr<float>(), i, e);
-  });
   const Tensor v = scratch(kPoints * tiles.count * channels);
-  for_items(b.images * b.groups * tiles.rows, tiles.cols, [&](std::int64_t i, std::int64_t e) {
-    input_transform(xb.data_ptr<float>(), b, channels, tiles, v.data_ptr<float>(), i, e);
+  for_planes(b, tiles, [&](std::int64_t first, std::int64_t last) {
+    to_blocked(x.data_ptr<float>(), channels, g.height, g.width, g.pad_h, g.pad_w, b,
+               xb.data_ptr<float>(), first * b.height, last * b.height);
+    input_transform(xb.data_ptr<float>(), b, channels, tiles, v.data_ptr<float>(),
+                    first * tiles.rows, last * tiles.rows);
   });
   return v;
 }
@@ -430,8 +445,9 @@ void winograd_conv2d_forward(const Tensor& x,
   const std::int64_t in_ch = g.in_channels, out_ch = g.out_channels;
   const Tensor wt = scratch(in_ch * 9 * out_ch);  // [C * 9, O]
   parallel_transpose(weight.data_ptr<float>(), out_ch, in_ch * 9, wt.data_ptr<float>());
-  const Tensor u = scratch(kPoints * in_ch * out_ch);  // [36, C, O]
-  for_items(in_ch * channel_groups(out_ch), 1, [&](std::int64_t b, std::int64_t e) {
+  const std::int64_t columns = panel_columns(out_ch);
+  const Tensor u = scratch(kPoints * in_ch * columns);  // [36, O / 64, C, 64]
+  for_items(in_ch * (columns / kLanes), 1, [&](std::int64_t b, std::int64_t e) {
     weight_transform(wt.data_ptr<float>(), in_ch, out_ch, u.data_ptr<float>(), b, e);
   });
   const Tensor v = transformed_input(x, g, tiles);           // [36, tiles, C]
@@ -440,17 +456,17 @@ void winograd_conv2d_forward(const Tensor& x,
   float* pm = m.data_ptr<float>();
   for_points([&](int p) {
     // m[p] [tiles, O] = v[p] [tiles, C] @ u[p] [C, O]
-    sgemm_avx512(false, false, tiles.count, out_ch, in_ch, 1.f, pv + p * tiles.count * in_ch,
-                 in_ch, pu + p * in_ch * out_ch, out_ch, 0.f, pm + p * tiles.count * out_ch,
-                 out_ch);
+    sgemm_avx512_prepacked_b(false, tiles.count, out_ch, in_ch, 1.f, pv + p * tiles.count * in_ch,
+                             in_ch, pu + p * in_ch * columns, 0.f, pm + p * tiles.count * out_ch,
+                             out_ch);
   });
   const Blocked b = output_blocks(g, tiles);
   const Tensor yb = scratch(b.size());
-  for_items(b.images * b.groups * tiles.rows, tiles.cols, [&](std::int64_t i, std::int64_t e) {
-    output_transform(pm, b, out_ch, tiles, yb.data_ptr<float>(), i, e);
-  });
-  parallel_for(b.images * b.groups * g.out_h, g.out_w * kLanes, [&](std::int64_t i, std::int64_t e) {
-    from_blocked(yb.data_ptr<float>(), b, out_ch, g.out_h, g.out_w, out.data_ptr<float>(), i, e);
+  for_planes(b, tiles, [&](std::int64_t first, std::int64_t last) {
+    output_transform(pm, b, out_ch, tiles, yb.data_ptr<float>(), first * tiles.rows,
+                     last * tiles.rows);
+    from_blocked(yb.data_ptr<float>(), b, out_ch, g.out_h, g.out_w, out.data_ptr<float>(),
+                 first * g.out_h, last * g.out_h);
   });
 }
 
@@ -464,13 +480,12 @@ void winograd_conv2d_weight_grad(const Tensor& grad_out,
   const Tensor v = transformed_input(x, g, tiles);  // [36, tiles, C]
   const Blocked b = output_blocks(g, tiles);
   const Tensor gb = scratch(b.size());
-  parallel_for(b.images * b.groups * b.height, b.width * kLanes, [&](std::int64_t i, std::int64_t e) {
-    to_blocked(grad_out.data_ptr<float>(), out_ch, g.out_h, g.out_w, 0, 0, b,
-               gb.data_ptr<float>(), i, e);
-  });
   const Tensor dm = scratch(kPoints * tiles.count * out_ch);  // [36, tiles, O]
-  for_items(b.images * b.groups * tiles.rows, tiles.cols, [&](std::int64_t i, std::int64_t e) {
-    grad_output_transform(gb.data_ptr<float>(), b, out_ch, tiles, dm.data_ptr<float>(), i, e);
+  for_planes(b, tiles, [&](std::int64_t first, std::int64_t last) {
+    to_blocked(grad_out.data_ptr<float>(), out_ch, g.out_h, g.out_w, 0, 0, b, gb.data_ptr<float>(),
+               first * b.height, last * b.height);
+    grad_output_transform(gb.data_ptr<float>(), b, out_ch, tiles, dm.data_ptr<float>(),
+                          first * tiles.rows, last * tiles.rows);
   });
   const Tensor du = scratch(kPoints * in_ch * out_ch);  // [36, C, O]
   const float *pv = v.data_ptr<float>(), *pdm = dm.data_ptr<float>();

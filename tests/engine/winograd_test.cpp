@@ -21,8 +21,22 @@ struct Case {
 };
 
 Conv2dGeometry geometry(const Case& k) {
-  return {k.batch, k.c, k.h, k.w, k.o, 3, 3, 1, 1, 1, k.pad, k.pad, 1, 1,
-          k.h + 2 * k.pad - 2, k.w + 2 * k.pad - 2};
+  return {k.batch,
+          k.c,
+          k.h,
+          k.w,
+          k.o,
+          3,
+          3,
+          1,
+          1,
+          1,
+          k.pad,
+          k.pad,
+          1,
+          1,
+          k.h + 2 * k.pad - 2,
+          k.w + 2 * k.pad - 2};
 }
 
 // Error bound for Winograd F(4x4, 3x3) in f32. Each output goes through the transforms, whose
@@ -56,8 +70,8 @@ bool winograd_available() {
 // input gradient of an unpadded conv), batch 1 and 3, channel counts not multiples of the
 // 16-lane vectors, and a map of one output pixel.
 const Case kCases[] = {
-    {1, 16, 16, 4, 4, 1},  {3, 17, 23, 7, 9, 1},  {1, 40, 33, 13, 5, 0}, {2, 24, 16, 11, 14, 2},
-    {1, 16, 20, 3, 3, 0},  {3, 33, 48, 18, 17, 1}, {1, 64, 80, 6, 22, 1}, {1, 256, 32, 6, 7, 1},
+    {1, 16, 16, 4, 4, 1}, {3, 17, 23, 7, 9, 1},   {1, 40, 33, 13, 5, 0}, {2, 24, 16, 11, 14, 2},
+    {1, 16, 20, 3, 3, 0}, {3, 33, 48, 18, 17, 1}, {1, 64, 80, 6, 22, 1}, {1, 256, 32, 6, 7, 1},
 };
 
 TEST(Winograd, ForwardAndWeightGradientMatchF64Im2col) {
