@@ -52,7 +52,8 @@ FasterRcnnLosses FasterRcnn::losses(const engine::Tensor& images,
   const auto features = backbone->pyramid(images);
   std::vector<engine::Tensor> gt_boxes;  // [G_n, 4]; an image without boxes gets [0, 4]
   for (const auto& t : targets)
-    gt_boxes.push_back(t.boxes.defined() ? t.boxes : engine::zeros({0, 4}));
+    gt_boxes.push_back(t.boxes.defined() ? t.boxes
+                                         : engine::zeros({0, 4}, {.device = images.device()}));
   const RpnOutput proposals =
       rpn->forward(features, batch_size(images), image_sizes, &gt_boxes, gen);
   const RoiHeadsOutput heads =

@@ -1,6 +1,8 @@
 // RoI heads: training samples proposals (+ ground truth) against the targets and computes
 // torchvision's losses plus Dream-Box's OOD focal loss; inference decodes class-specific boxes,
-// keeps confident ones and runs per-class NMS, carrying each RoI's OOD score along.
+// keeps confident ones and runs per-class NMS, carrying each RoI's OOD score along. On cuda the
+// matching and sampling run on the host (IoU, labels and OOD flags are read back, see matcher.h);
+// the chosen indices and targets go back to the features' device.
 #include "models/roi_heads.h"
 
 #include "engine/autograd.h"
@@ -113,13 +115,13 @@ RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
       sample.ood.push_back(flagged && (!gt_proposal || config_.gt_proposals_keep_ood_flag) ? 1.0f
                                                                                            : 0.0f);
     }
-    const Tensor index = engine::from_vector(chosen);
+    const engine::Device device = candidates.device();
+    const Tensor index = on_device(chosen, device);
     sample.proposals = engine::index_select(candidates, 0, index);
     sample.regression =
-        gts > 0
-            ? engine::encode_boxes(engine::index_select(t.boxes, 0, engine::from_vector(matched)),
-                                   sample.proposals, kRoiWeights)
-            : engine::zeros({static_cast<std::int64_t>(chosen.size()), 4});
+        gts > 0 ? engine::encode_boxes(engine::index_select(t.boxes, 0, on_device(matched, device)),
+                                       sample.proposals, kRoiWeights)
+                : engine::zeros({static_cast<std::int64_t>(chosen.size()), 4}, {.device = device});
     samples.push_back(std::move(sample));
   }
 
@@ -134,6 +136,7 @@ RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
     regression.push_back(s.regression);
   }
   const Scores scores = score(features, sampled_proposals);
+  const engine::Device device = scores.class_logits.device();
   const auto count = static_cast<std::int64_t>(labels.size());
   const double normaliser = 1.0 / static_cast<double>(std::max<std::int64_t>(count, 1));
 
@@ -141,7 +144,7 @@ RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
   std::vector<std::int64_t> ce_labels(labels.size());
   for (std::size_t i = 0; i < ce_labels.size(); ++i)
     ce_labels[i] = ood[i] > 0 ? -100 : column(labels[i]);  // -100 = ignore_index
-  const Tensor ce = engine::cross_entropy(scores.class_logits, engine::from_vector(ce_labels), {},
+  const Tensor ce = engine::cross_entropy(scores.class_logits, on_device(ce_labels, device), {},
                                           -100, engine::Reduction::sum);
   result.classifier_loss = engine::mul(ce, normaliser);
 
@@ -156,9 +159,9 @@ RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
   if (positive_rows.empty()) {
     result.box_loss = engine::mul(engine::sum(scores.box_deltas), 0.0);
   } else {
-    const Tensor rows = engine::from_vector(positive_rows);
+    const Tensor rows = on_device(positive_rows, device);
     const Tensor columns =
-        engine::from_vector(positive_columns, {static_cast<std::int64_t>(positive_rows.size()), 4});
+        on_device(positive_columns, device, {static_cast<std::int64_t>(positive_rows.size()), 4});
     const Tensor predicted =
         engine::gather(engine::index_select(scores.box_deltas, 0, rows), 1, columns);  // [P, 4]
     const Tensor target = engine::index_select(engine::cat(regression, 0), 0, rows);
@@ -168,7 +171,7 @@ RoiHeadsOutput RoiHeads::forward(const std::vector<Tensor>& features,
   }
   if (ood_head) {
     const Tensor focal =
-        engine::sigmoid_focal_loss(scores.ood_logits, engine::from_vector(ood), config_.focal_alpha,
+        engine::sigmoid_focal_loss(scores.ood_logits, on_device(ood, device), config_.focal_alpha,
                                    config_.focal_gamma, engine::Reduction::mean);
     result.ood_loss = engine::mul(focal, config_.ood_loss_weight);
   }
@@ -187,11 +190,12 @@ Tensor RoiHeads::vos_loss(const Scores& scores,
       classes.push_back(labels[i] - 1);
     }
   if (rows.empty()) return Tensor();
-  const Tensor index = engine::from_vector(rows);
+  const Tensor index = on_device(rows, scores.features.device());
   vos->enqueue(engine::index_select(scores.features, 0, index), classes);
   if (!vos->active()) return Tensor();
   const std::int64_t foreground = config_.num_classes - 1;
-  const Tensor outliers = vos->synthesize(gen);  // [K, representation], constants
+  const Tensor outliers =
+      vos->synthesize(gen);  // [K, representation], constants, on the queue's device
   const Tensor outlier_logits = box_predictor->predict(outliers).class_logits;  // [K, classes]
   return vos->uncertainty_loss(
       engine::index_select(scores.class_logits, 0, index).narrow(1, column(1), foreground),
@@ -224,11 +228,17 @@ std::vector<Detections> RoiHeads::postprocess(
             .reshape({-1, 4});
     const Tensor p =
         probabilities.narrow(0, offset, r).narrow(1, column(1), classes - 1).reshape({-1});
-    const Tensor label = engine::add(engine::arange(classes - 1), 1.0)
-                             .unsqueeze(0)
-                             .expand({r, classes - 1})
-                             .reshape({-1});
-    const Tensor roi = engine::arange(r).unsqueeze(1).expand({r, classes - 1}).reshape({-1});
+    const engine::Device device = s.class_logits.device();
+    const Tensor label =
+        engine::add(engine::arange(classes - 1, {.dtype = engine::DType::i64, .device = device}),
+                    1.0)
+            .unsqueeze(0)
+            .expand({r, classes - 1})
+            .reshape({-1});
+    const Tensor roi = engine::arange(r, {.dtype = engine::DType::i64, .device = device})
+                           .unsqueeze(1)
+                           .expand({r, classes - 1})
+                           .reshape({-1});
     Tensor keep = engine::nonzero(engine::gt(p, config_.score_threshold)).reshape({-1});
     auto take = [&](const Tensor& t) { return engine::index_select(t, 0, keep); };
     Tensor kb = take(b), kp = take(p), kl = take(label), kr = take(roi);

@@ -1,5 +1,7 @@
 // RPN proposal selection and training losses, step for step as torchvision's
-// RegionProposalNetwork (so that torchvision weights give torchvision's proposals).
+// RegionProposalNetwork (so that torchvision weights give torchvision's proposals). Anchors are
+// made on the host and copied to the features' device; anchor matching and sampling read the IoU
+// back and run on the host (matcher.h), everything else stays on the device.
 #include "models/rpn.h"
 
 #include "engine/autograd.h"
@@ -47,7 +49,7 @@ std::vector<Tensor> RegionProposalNetwork::select_proposals(
       kept_boxes.push_back(
           engine::index_select(boxes_n.narrow(0, offset, per_level[level]), 0, top.indices));
       kept_levels.push_back(engine::full({top.indices.numel()}, static_cast<double>(level),
-                                         {.dtype = engine::DType::i64}));
+                                         {.dtype = engine::DType::i64, .device = boxes.device()}));
       offset += per_level[level];
     }
     Tensor b = engine::clip_boxes_to_image(engine::cat(kept_boxes, 0),
@@ -87,7 +89,9 @@ RpnOutput RegionProposalNetwork::forward(
     feature_sizes.push_back({f.size(2), f.size(3)});
     per_level.push_back(f.size(2) * f.size(3) * anchors_.per_location());
   }
-  const Tensor anchors = make_anchors(anchors_, feature_sizes, batch_size);  // [A_total, 4]
+  const engine::Device device = features[0].device();
+  const Tensor anchors =
+      make_anchors(anchors_, feature_sizes, batch_size).to(device);  // [A_total, 4]
   const std::int64_t images = static_cast<std::int64_t>(image_sizes.size()),
                      total = anchors.size(0);
 
@@ -122,16 +126,16 @@ RpnOutput RegionProposalNetwork::forward(
     all.insert(all.end(), s.negative.begin(), s.negative.end());
     std::vector<float> targets(all.size());
     for (std::size_t i = 0; i < all.size(); ++i) targets[i] = i < s.positive.size() ? 1.0f : 0.0f;
-    const Tensor all_index = engine::from_vector(all);
+    const Tensor all_index = on_device(all, device);
     sampled_logits.push_back(engine::index_select(out.objectness.select(0, n), 0, all_index));
-    sampled_labels.push_back(engine::from_vector(targets));
+    sampled_labels.push_back(on_device(targets, device));
     if (!s.positive.empty()) {
-      const Tensor pos = engine::from_vector(s.positive);
+      const Tensor pos = on_device(s.positive, device);
       std::vector<std::int64_t> gt_index;
       for (auto p : s.positive) gt_index.push_back(m[static_cast<std::size_t>(p)]);
       positive_deltas.push_back(engine::index_select(out.deltas.select(0, n), 0, pos));
       positive_targets.push_back(
-          engine::encode_boxes(engine::index_select(gt, 0, engine::from_vector(gt_index)),
+          engine::encode_boxes(engine::index_select(gt, 0, on_device(gt_index, device)),
                                engine::index_select(anchors, 0, pos), kRpnWeights));
     }
     sampled += static_cast<std::int64_t>(all.size());

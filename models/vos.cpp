@@ -1,7 +1,9 @@
-// VOS virtual outliers (see vos.h): the queues live in module buffers so that checkpoints hold
-// them and a resumed run draws the same outliers; the Gaussian math runs in f64 on the host.
+// VOS virtual outliers (see vos.h): the queues live in module buffers (on the model's device) so
+// that checkpoints hold them and a resumed run draws the same outliers; the queue bookkeeping
+// (counts, slots) and the Gaussian math in f64 run on the host, reading the buffers back.
 #include "models/vos.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -40,36 +42,43 @@ bool VirtualOutliers::active() const {
          static_cast<double>(step_) >= config_.start_fraction * static_cast<double>(planned_);
 }
 
+std::vector<std::int64_t> VirtualOutliers::counts() const {
+  return count_.to_vector<std::int64_t>();  // [K], read back from the device
+}
+
 std::int64_t VirtualOutliers::queued(std::int64_t k) const {
-  return std::min(count_.data_ptr<std::int64_t>()[k], config_.queue_size);
+  return std::min(counts()[static_cast<std::size_t>(k)], config_.queue_size);
 }
 
 bool VirtualOutliers::full() const {
-  for (std::int64_t k = 0; k < classes_; ++k)
-    if (queued(k) < config_.queue_size) return false;
-  return true;
+  const auto count = counts();
+  return std::all_of(count.begin(), count.end(),
+                     [&](std::int64_t c) { return c >= config_.queue_size; });
 }
 
 void VirtualOutliers::enqueue(const Tensor& features, const std::vector<std::int64_t>& classes) {
   ENGINE_CHECK(features.dim() == 2 && features.size(1) == dim_ &&
                    features.size(0) == static_cast<std::int64_t>(classes.size()),
                "VirtualOutliers::enqueue: expected [", classes.size(), ", ", dim_, "] features");
-  const Tensor f = features.detach().to(engine::DType::f32).contiguous();
-  const float* src = f.data_ptr<float>();
-  float* queue = queue_.data_ptr<float>();
-  std::int64_t* count = count_.data_ptr<std::int64_t>();
+  engine::autograd::NoGradGuard no_grad;
+  const Tensor f = features.detach().to(engine::DType::f32);
+  const Tensor rows = queue_.view({classes_ * config_.queue_size, dim_});  // [K Q, D]
+  std::vector<std::int64_t> count = counts();
   const std::int64_t q = config_.queue_size;
+  const auto all_full = [&] {
+    return std::all_of(count.begin(), count.end(), [&](std::int64_t c) { return c >= q; });
+  };
   for (std::size_t i = 0; i < classes.size(); ++i) {
     const std::int64_t k = classes[i];
     ENGINE_CHECK(k >= 0 && k < classes_, "VirtualOutliers::enqueue: class ", k, " outside [0, ",
                  classes_, ")");
-    const bool all_full = full();
-    if (!all_full && count[k] >= q) continue;  // this class waits for the others
-    // Filling: slot count[k]; once all are full: overwrite the oldest (ring order = FIFO order).
-    float* slot = queue + (k * q + count[k] % q) * dim_;
-    std::copy_n(src + static_cast<std::int64_t>(i) * dim_, dim_, slot);
-    ++count[k];
+    auto& c = count[static_cast<std::size_t>(k)];
+    if (!all_full() && c >= q) continue;  // this class waits for the others
+    // Filling: slot c; once all are full: overwrite the oldest (ring order = FIFO order).
+    rows.select(0, k * q + c % q).copy_(f.select(0, static_cast<std::int64_t>(i)));
+    ++c;
   }
+  count_.copy_(engine::from_vector(count));
 }
 
 Tensor VirtualOutliers::class_means() const {
@@ -77,7 +86,8 @@ Tensor VirtualOutliers::class_means() const {
 }
 
 Tensor VirtualOutliers::shared_covariance() const {
-  const Tensor centred = engine::sub(queue_, engine::mean(queue_, {1}, true))
+  const Tensor queue = queue_.to(engine::Device::cpu());  // [K, Q, D], read back
+  const Tensor centred = engine::sub(queue, engine::mean(queue, {1}, true))
                              .reshape({classes_ * config_.queue_size, dim_})
                              .to(engine::DType::f64);                   // [K Q, D]
   const Tensor scatter = engine::mm(centred.transpose(0, 1), centred);  // [D, D]
@@ -89,8 +99,9 @@ Tensor VirtualOutliers::shared_covariance() const {
 }
 
 Tensor VirtualOutliers::synthesize(engine::Generator& gen) const {
-  const Tensor means = class_means().to(engine::DType::f64).contiguous();  // [K, D]
-  const Tensor lower = cholesky(shared_covariance());                      // [D, D]
+  const Tensor means =
+      class_means().to(engine::Device::cpu()).to(engine::DType::f64).contiguous();  // [K, D]
+  const Tensor lower = cholesky(shared_covariance());                               // [D, D]
   const double* mu = means.data_ptr<double>();
   const double* l = lower.data_ptr<double>();
   std::vector<float> out(static_cast<std::size_t>(classes_ * dim_));
@@ -105,7 +116,7 @@ Tensor VirtualOutliers::synthesize(engine::Generator& gen) const {
       out[static_cast<std::size_t>(k * dim_ + r)] = static_cast<float>(x);
     }
   }
-  return engine::from_vector(out, {classes_, dim_});
+  return engine::from_vector(out, {classes_, dim_}, {.device = queue_.device()});
 }
 
 Tensor VirtualOutliers::weighted_log_sum_exp(const Tensor& logits) const {
@@ -122,8 +133,11 @@ Tensor VirtualOutliers::uncertainty_loss(const Tensor& foreground_logits,
   std::vector<std::int64_t> labels(static_cast<std::size_t>(energies.size(0)), 0);
   std::fill_n(labels.begin(), foreground_logits.size(0), 1);  // ID = 1, virtual outliers = 0
   const Tensor logits = logistic_regression->forward(energies.unsqueeze(1));  // [F + O, 2]
-  return engine::mul(engine::cross_entropy(logits, engine::from_vector(labels)),
-                     config_.loss_weight);
+  return engine::mul(
+      engine::cross_entropy(
+          logits, engine::from_vector(labels, {energies.size(0)},
+                                      {.dtype = engine::DType::i64, .device = logits.device()})),
+      config_.loss_weight);
 }
 
 Tensor cholesky(const Tensor& a) {

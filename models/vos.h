@@ -31,18 +31,19 @@ class VirtualOutliers : public engine::nn::Module {
   void set_progress(std::int64_t step, std::int64_t planned_steps);
   bool active() const;
 
-  // Adds detached features [F, D] of foreground RoIs with class indices in [0, K) to the queues:
-  // until every queue is full each class fills its own (extra features dropped), then every
-  // queue is first-in first-out (VOS's order).
+  // Adds detached features [F, D] (on the queue's device) of foreground RoIs with class indices in
+  // [0, K) to the queues: until every queue is full each class fills its own (extra features
+  // dropped), then every queue is first-in first-out (VOS's order).
   void enqueue(const Tensor& features, const std::vector<std::int64_t>& classes);
   bool full() const;
   std::int64_t queued(std::int64_t k) const;  // features held for class k
 
   Tensor class_means() const;        // [K, D] means of the queues
   Tensor shared_covariance() const;  // [D, D] f64: mean of (x - mu_k)(x - mu_k)^T + eps I
-  // One virtual outlier per class [K, D]: from `samples` draws of N(mu_k, covariance) the one with
-  // the lowest likelihood. With x = mu + L z (L L^T = covariance) the log-likelihood is
-  // -|z|^2 / 2 + const, so the least likely draw is the z of largest norm.
+  // One virtual outlier per class [K, D] on the queue's device (drawn on the host): from `samples`
+  // draws of N(mu_k, covariance) the one with the lowest likelihood. With x = mu + L z
+  // (L L^T = covariance) the log-likelihood is -|z|^2 / 2 + const, so the least likely draw is
+  // the z of largest norm.
   Tensor synthesize(engine::Generator& gen) const;
 
   // log sum_k relu(w_k) exp(z_k) over foreground logits [R, K] -> [R] (VOS's weighted energy).
@@ -58,6 +59,8 @@ class VirtualOutliers : public engine::nn::Module {
  private:
   VosConfig config_;
   std::int64_t classes_, dim_;
+  std::vector<std::int64_t> counts() const;  // count_, read back to the host
+
   Tensor queue_;  // [K, Q, D] buffer "queue"
   Tensor count_;  // i64 [K] buffer "count": features ever added per class (write position)
   std::int64_t step_ = 0, planned_ = 0;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "train/device_choice.h"
 #include "train/flags.h"
 
 namespace train {
@@ -50,13 +51,8 @@ const std::vector<Flag<DetectOptions>>& flags() {
                       "the checkpoint's, at 95% ID recall"),
       text("classes", "class names of torchvision weights: a,b,c or a file with one per line",
            &DetectOptions::classes),
-      {"device", "cpu (cuda arrives with the CUDA backend)",
-       [](DetectOptions& o, const std::string& v) {
-         if (v != "cpu")
-           throw std::invalid_argument("--device: only 'cpu' is available in this build, got '" +
-                                       v + "'");
-         o.device = v;
-       },
+      {"device", device_help(),
+       [](DetectOptions& o, const std::string& v) { o.device = resolve_device(v); },
        [](const DetectOptions& o) { return o.device; }},
       integer("batch-size", "images per batch", &DetectOptions::batch_size, 1, 256),
       integer("workers", "data loader threads", &DetectOptions::workers, 1, 64),
@@ -95,6 +91,7 @@ DetectOptions parse_detect_options(int argc, const char* const* argv, bool& help
     }
   if (args.empty() || args[0] != "detect")
     throw std::invalid_argument("parse_detect_options: argv[1] must be 'detect'");
+  o.device = default_device();  // --device overrides it
   apply_flags(flags(), args, 1, o, "train_dreambox detect --help");
   if (o.weights.empty())
     throw std::invalid_argument("--weights FILE is required (a checkpoint or torchvision weights)");
@@ -108,7 +105,11 @@ std::string detect_help() {
          "  runs a detector on your images: every detection gets a class, a score, an OOD score\n"
          "  and its energy; detections over the OOD threshold are called 'unknown'.\n\n"
          "flags:\n" +
-         flags_help(flags(), DetectOptions{});
+         flags_help(flags(), [] {
+           DetectOptions defaults;
+           defaults.device = default_device();
+           return defaults;
+         }());
 }
 
 }  // namespace train

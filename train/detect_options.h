@@ -14,8 +14,8 @@ struct DetectOptions {
   std::string out = "detections";  // output folder
   std::optional<double> score_threshold;  // default: the checkpoint's evaluation setting, else 0.5
   std::optional<double> ood_threshold;    // default: stored at evaluation (95% ID recall)
-  std::string classes;  // torchvision weights: "a,b,c" or a file with one name per line
-  std::string device = "cpu";
+  std::string classes;         // torchvision weights: "a,b,c" or a file with one name per line
+  std::string device = "cpu";  // "cpu" or "cuda:N"; parsing defaults it to cuda when usable
   int batch_size = 2;
   int workers = 1;
   bool draw = true;  // write one annotated PNG per image

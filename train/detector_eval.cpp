@@ -14,14 +14,16 @@ namespace train {
 
 namespace {
 
-// Runs one host batch through the model and appends its detections to `out`.
+// Runs one host batch through the model on `device` and appends its detections to `out` (the
+// detections are read back here, where they leave the model).
 void detect_batch(models::FasterRcnn& model,
                   const data::HostBatch& host,
+                  engine::Device device,
                   std::vector<data::Detection>& out) {
   const data::Batch batch = data::to_batch(host);
   std::vector<std::array<std::int64_t, 2>> sizes;
   for (const auto& m : batch.metas) sizes.push_back({m.height, m.width});
-  const auto detections = model.detect(batch.images, sizes);
+  const auto detections = model.detect(batch.images.to(device), sizes);
   for (std::size_t i = 0; i < detections.size(); ++i) {
     const auto& d = detections[i];
     const auto boxes = d.boxes.to_vector<float>();    // [D, 4]
@@ -53,6 +55,7 @@ std::vector<data::Detection> run_detector(models::FasterRcnn& model,
   data::Loader loader(dataset, lc);
   loader.start_epoch(0);
   model.eval();
+  const engine::Device device = engine::Device::parse(o.device);  // the model's device
   std::vector<data::Detection> out;
   std::size_t done = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -72,19 +75,19 @@ std::vector<data::Detection> run_detector(models::FasterRcnn& model,
         } catch (const std::exception& e) {
           on_bad_image(index, e.what());
         }
-        if (single) detect_batch(model, *single, out);
+        if (single) detect_batch(model, *single, device, out);
       }
       done = last;
       continue;
     }
     if (!host) break;
-    detect_batch(model, *host, out);
+    detect_batch(model, *host, device, out);
     done += static_cast<std::size_t>(host->size);
     loader.recycle(std::move(*host));
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("\r%s: %zu/%zu images, %.2f img/s   ", what, done, dataset.images.size(),
-                static_cast<double>(done) / std::max(elapsed, 1e-9));
+    std::printf("\r%s: %zu/%zu images, %.2f img/s (%s)   ", what, done, dataset.images.size(),
+                static_cast<double>(done) / std::max(elapsed, 1e-9), o.device.c_str());
     std::fflush(stdout);
   }
   std::printf("\n");

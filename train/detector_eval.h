@@ -16,6 +16,7 @@ namespace train {
 using BadImageHandler = std::function<void(std::size_t image, const std::string& problem)>;
 
 // Detections for every image of `dataset` (labels are indices into the training categories).
+// The model must already be on options.device; batches are loaded on the host and copied there.
 // A batch holding an unreadable image is an error, unless `on_bad_image` is given: then the
 // batch's images are run one by one, and each bad one is reported there and skipped.
 std::vector<data::Detection> run_detector(models::FasterRcnn& model,

@@ -90,8 +90,9 @@ void train_detector_variant(const Options& base,
                                            {"kept_initial", r.kept_initial}});
     }
   }
-  std::printf("[%s] training on %zu images (%s) in %s\n", variant.name.c_str(),
-              train_set.images.size(), variant.what.c_str(), run.path().c_str());
+  model.to(engine::Device::parse(o.device));  // before the optimizer and the checkpoint's state
+  std::printf("[%s] training on %zu images (%s) on %s in %s\n", variant.name.c_str(),
+              train_set.images.size(), variant.what.c_str(), o.device.c_str(), run.path().c_str());
   const std::int64_t steps = train_detector(o, run, model, train_set, info);
   std::printf("[%s] %lld steps done; checkpoint %s\n", variant.name.c_str(),
               static_cast<long long>(steps), run.checkpoint_path().c_str());
@@ -120,7 +121,9 @@ nlohmann::json evaluate_detector_variant(const Options& base,
   models::FasterRcnn model(
       detector_config(o, static_cast<std::int64_t>(d.train.categories.size())));
   const TrainingState state = run.load_checkpoint(model, nullptr);
+  model.to(engine::Device::parse(o.device));
   nlohmann::json summary = {{"detector", variant.name},
+                            {"device", o.device},
                             {"checkpoint", run.checkpoint_path()},
                             {"checkpoint_step", state.step},
                             {"ood_score", to_string(variant.score)},

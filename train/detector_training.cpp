@@ -9,6 +9,7 @@
 
 #include "data/batch.h"
 #include "data/loader.h"
+#include "engine/cuda_backend.h"
 #include "engine/host_allocator.h"
 #include "engine/ops.h"
 #include "engine/optim/schedule.h"
@@ -42,10 +43,12 @@ models::FasterRcnnConfig detector_config(const Options& o, std::int64_t num_clas
   return c;
 }
 
-std::vector<models::DetectionTargets> detector_targets(const data::Batch& batch) {
+std::vector<models::DetectionTargets> detector_targets(const data::Batch& batch,
+                                                       engine::Device device) {
   std::vector<models::DetectionTargets> out;
   for (std::size_t i = 0; i < batch.boxes.size(); ++i)
-    out.push_back({batch.boxes[i], engine::add(batch.labels[i], 1.0), batch.ood[i]});
+    out.push_back({batch.boxes[i].to(device), engine::add(batch.labels[i], 1.0).to(device),
+                   batch.ood[i].defined() ? batch.ood[i].to(device) : engine::Tensor()});
   return out;
 }
 
@@ -90,6 +93,7 @@ std::int64_t train_detector(const Options& o,
       std::make_shared<engine::optim::MultiStepSchedule>(
           std::vector<std::int64_t>{planned * 2 / 3, planned * 8 / 9}, 0.1));
   engine::Generator sampler(o.seed + 1);
+  const engine::Device device = engine::Device::parse(o.device);  // the model's device
 
   TrainingState state;
   if (o.resume && run.has_checkpoint()) {
@@ -117,7 +121,7 @@ std::int64_t train_detector(const Options& o,
       if (model.roi_heads->vos) model.roi_heads->vos->set_progress(state.step, planned);
       sgd.zero_grad();
       const models::FasterRcnnLosses losses =
-          model.losses(batch.images, sizes, detector_targets(batch), sampler);
+          model.losses(batch.images.to(device), sizes, detector_targets(batch, device), sampler);
       const engine::Tensor total_loss = losses.total();
       const double loss = total_loss.item();
       const nlohmann::json terms = {{"rpn_objectness", value(losses.rpn_objectness)},
@@ -155,12 +159,15 @@ std::int64_t train_detector(const Options& o,
           "\rstep %lld/%lld  epoch %lld  loss %.4f (rpn %.3f/%.3f cls %.3f box %.3f ood %.3f vos "
           "%.3f)  lr "
           "%.2e  "
-          "%.2f img/s  ETA %s  mem %.0f MB   ",
+          "%.2f img/s  ETA %s  %s mem %.0f MB   ",
           static_cast<long long>(state.step), static_cast<long long>(total),
           static_cast<long long>(state.epoch), loss, value(losses.rpn_objectness),
           value(losses.rpn_box), value(losses.classifier), value(losses.box), value(losses.ood),
-          value(losses.vos), lr, rate, format_duration(eta).c_str(),
-          static_cast<double>(engine::HostAllocator::instance().stats().current_bytes) / 1e6);
+          value(losses.vos), lr, rate, format_duration(eta).c_str(), o.device.c_str(),
+          static_cast<double>(device.is_cuda()
+                                  ? engine::cuda_backend::memory_stats().current_bytes
+                                  : engine::HostAllocator::instance().stats().current_bytes) /
+              1e6);
       std::fflush(stdout);
       if (state.step % o.checkpoint_every == 0 || state.step == total)
         run.save_checkpoint(model, sgd, state, info);

@@ -250,6 +250,8 @@ LoadedDetector load_detector(const DetectOptions& d) {
   if (d.max_size) out.options.max_size = *d.max_size;
   out.options.batch_size = d.batch_size;
   out.options.workers = d.workers;
+  out.options.device = d.device;
+  out.model->to(engine::Device::parse(d.device));
   out.model->eval();
   return out;
 }

@@ -8,6 +8,7 @@
 
 #include "models/ddim.h"
 #include "models/unet.h"
+#include "train/device_choice.h"
 #include "train/flags.h"
 #include "train/pipeline.h"
 
@@ -35,13 +36,8 @@ const std::vector<Flag<Options>>& flags() {
       text("data-root", "data folder (shapes: generated there once; voc: holds VOCdevkit/)",
            &Options::data_root),
       text("run-dir", "output folder (default runs/<preset>-<time>)", &Options::run_dir),
-      {"device", "cpu (cuda arrives with the CUDA backend)",
-       [](Options& o, const std::string& v) {
-         if (v != "cpu")
-           throw std::invalid_argument("--device: only 'cpu' is available in this build, got '" +
-                                       v + "'");
-         o.device = v;
-       },
+      {"device", device_help(),
+       [](Options& o, const std::string& v) { o.device = resolve_device(v); },
        [](const Options& o) { return o.device; }},
       {"depth", "ResNet depth: 18, 34, 50 or 101",
        [](Options& o, const std::string& v) {
@@ -248,6 +244,7 @@ Options parse_options(int argc, const char* const* argv, bool& help_requested) {
     throw std::invalid_argument(
         "missing preset: usage: train_dreambox PRESET [--flag value ...], PRESET = shapes | voc");
   o.preset = args[0];
+  o.device = default_device();  // --device overrides it
   if (o.preset != "shapes" && o.preset != "voc")
     throw std::invalid_argument("unknown preset '" + o.preset + "' (accepted: shapes, voc)");
   o.data_root = o.preset == "shapes" ? "datasets/shapes" : "datasets";
@@ -290,6 +287,7 @@ std::string options_help() {
          "flags (defaults of the shapes preset):\n";
   Options defaults;
   defaults.data_root = "datasets/shapes";
+  defaults.device = default_device();
   out << flags_help(flags(), defaults)
       << "\nother commands:\n  train_dreambox detect --weights FILE --images PATH ...   "
          "run a detector on your own images (train_dreambox detect --help)\n";
@@ -299,6 +297,7 @@ std::string options_help() {
 nlohmann::json options_to_json(const Options& o) {
   return {{"preset", o.preset},
           {"data_root", o.data_root},
+          {"device", o.device},
           {"depth", o.depth},
           {"trainable_layers", o.trainable_layers},
           {"norm", o.norm},

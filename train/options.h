@@ -14,6 +14,8 @@ struct Options {
   std::string preset;     // "shapes" or "voc"
   std::string data_root;  // shapes: generated here (cached); voc: the VOCdevkit parent
   std::string run_dir;    // runs/<preset>-<time> when empty
+  // Effective device, "cpu" or "cuda:N" (train/device_choice.h); parse_options defaults it to
+  // cuda when a GPU is usable. Every stage takes it from here.
   std::string device = "cpu";
   int depth = 18;  // ResNet depth
   int trainable_layers = 5;

@@ -169,8 +169,8 @@ int run_pipeline(const Options& o) {
     RunDirectory run(ctx.run_root);
     run.write_json("config.json", options_to_json(o));
   }
-  std::printf("run folder: %s  (train %zu images, test %zu)\n", ctx.run_root.c_str(),
-              ctx.data.train.images.size(), ctx.data.test.images.size());
+  std::printf("run folder: %s  (train %zu images, test %zu; device %s)\n", ctx.run_root.c_str(),
+              ctx.data.train.images.size(), ctx.data.test.images.size(), o.device.c_str());
   for (const auto& stage : pipeline_stages()) {
     if (std::find(selected.begin(), selected.end(), stage.name) == selected.end()) continue;
     std::printf("\n== stage %s: %s\n", stage.name.c_str(), stage.what.c_str());

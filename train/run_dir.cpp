@@ -40,9 +40,13 @@ void RunDirectory::save_checkpoint(const engine::nn::Module& model,
                                    const engine::optim::Optimizer& optimizer,
                                    const TrainingState& state,
                                    const nlohmann::json& info) const {
+  // Tensors on cuda are read back here: the file holds host copies, loading puts them back on
+  // the device of the module and optimizer they are loaded into.
   std::vector<std::pair<std::string, engine::Tensor>> tensors;
-  for (const auto& [name, t] : model.state_dict()) tensors.emplace_back("model." + name, t);
-  for (const auto& [name, t] : optimizer.state()) tensors.emplace_back("optim." + name, t);
+  for (const auto& [name, t] : model.state_dict())
+    tensors.emplace_back("model." + name, t.to(engine::Device::cpu()));
+  for (const auto& [name, t] : optimizer.state())
+    tensors.emplace_back("optim." + name, t.to(engine::Device::cpu()));
   const nlohmann::json training = {{"step", state.step},
                                    {"epoch", state.epoch},
                                    {"batch_in_epoch", state.batch_in_epoch},

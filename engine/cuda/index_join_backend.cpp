@@ -1,5 +1,6 @@
 // The CUDA backend's indexing (index_select / index_add, gather / scatter_add, one_hot) and joins
-// (a cat input's slice, constant padding): f32 data, indices converted to contiguous i64.
+// (a cat input's slice, constant padding): f32 data (index_select and cat also i64), indices
+// converted to contiguous i64.
 #include "engine/autograd.h"
 #include "engine/cuda/dim_split.h"
 #include "engine/cuda/stream.h"
@@ -37,6 +38,12 @@ kernels::cuda::IndexShape index_shape(const Tensor& index,
 void index_select(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& out) {
   const DimSplit s = split_at(x.shape(), dim);
   const Tensor idx = i64_indices(index);
+  if (x.dtype() == DType::i64) {
+    kernels::cuda::index_select_i64(i64(x, "index_select"), s.outer, s.n, s.inner,
+                                    device_pointer<const std::int64_t>(idx), idx.numel(),
+                                    i64(out, "index_select"), stream());
+    return;
+  }
   kernels::cuda::index_select_f32(f32(x, "index_select"), s.outer, s.n, s.inner,
                                   device_pointer<const std::int64_t>(idx), idx.numel(),
                                   f32(out, "index_select"), stream());
@@ -74,6 +81,11 @@ void one_hot(const Tensor& index, std::int64_t classes, const Tensor& out) {
 
 void cat_slice(const Tensor& in, std::int64_t dim, std::int64_t offset, const Tensor& out) {
   const DimSplit s = split_at(in.shape(), dim);
+  if (in.dtype() == DType::i64) {
+    kernels::cuda::cat_slice_i64(i64(in, "cat"), s.outer, s.n, s.inner, i64(out, "cat"),
+                                 out.size(dim), offset, stream());
+    return;
+  }
   kernels::cuda::cat_slice_f32(f32(in, "cat"), s.outer, s.n, s.inner, f32(out, "cat"),
                                out.size(dim), offset, stream());
 }

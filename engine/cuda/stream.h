@@ -27,4 +27,12 @@ inline float* f32(const Tensor& t, const char* op) {
   return device_pointer<float>(t);
 }
 
+// The same for the kernels that also take i64 data (index tensors, labels).
+inline std::int64_t* i64(const Tensor& t, const char* op) {
+  ENGINE_CHECK(t.dtype() == DType::i64, op, ": expected an i64 tensor, got ", t.str());
+  ENGINE_CHECK(t.is_contiguous() || t.numel() == 0, op,
+               ": the CUDA kernel needs contiguous tensors, got ", t.str());
+  return device_pointer<std::int64_t>(t);
+}
+
 }  // namespace engine::cuda_backend

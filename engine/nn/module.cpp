@@ -72,6 +72,20 @@ std::vector<Tensor> Module::parameters() const {
   return out;
 }
 
+void Module::to(Device device) {
+  autograd::NoGradGuard no_grad;
+  for (const auto& [name, t] : state_dict()) {
+    if (t.device() == device) continue;
+    // The copy's storage, shape and strides replace the tensor's own (leaf or buffer: no grad_fn).
+    const Tensor moved = t.detach().to(device);
+    TensorImpl& impl = t.impl();
+    impl.storage = moved.impl().storage;
+    impl.strides = moved.impl().strides;
+    impl.offset = moved.impl().offset;
+    if (impl.grad) t.set_grad(t.grad().to(device));
+  }
+}
+
 NamedTensors Module::named_buffers() const {
   NamedTensors out;
   collect("", false, true, out);

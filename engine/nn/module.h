@@ -54,6 +54,10 @@ class Module {
   void zero_grad();
   // Freezes (false) or unfreezes (true) every parameter of this module and its children.
   void requires_grad_(bool requires_grad);
+  // Moves every parameter, buffer and gradient to `device` in place (as PyTorch's module.to):
+  // the handles the layers hold see the new storage, so no pointer into the module goes stale.
+  // Optimizers built before the move keep state on the old device: build them after it.
+  void to(Device device);
 
  protected:
   Tensor register_parameter(const std::string& name, Tensor tensor, bool requires_grad = true);

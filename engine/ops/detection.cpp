@@ -279,7 +279,8 @@ Tensor clip_boxes_to_image(const Tensor& boxes, double height, double width) {
   Shape pairs = boxes.shape();
   pairs.back() = 2;
   pairs.push_back(2);  // [..., corner, (x, y)]
-  const Tensor limits = from_vector<double>({width, height}, {2}).to(boxes.dtype());
+  const Tensor limits =
+      from_vector<double>({width, height}, {2}, {.dtype = boxes.dtype(), .device = boxes.device()});
   return minimum(clamp(boxes.reshape(pairs), 0.0, std::nullopt), limits).reshape(boxes.shape());
 }
 

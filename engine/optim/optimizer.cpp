@@ -41,7 +41,10 @@ std::unordered_map<std::string, Tensor> index_state(const nn::NamedTensors& stat
 Tensor copy_of(const Tensor& saved, const Tensor& like, const std::string& what) {
   ENGINE_CHECK(saved.shape() == like.shape(), "optimizer state ", what, ": saved ", saved.str(),
                " does not match ", like.str());
-  return saved.to(like.dtype()).contiguous().clone();
+  return saved.to(like.device())
+      .to(like.dtype())
+      .contiguous()
+      .clone();  // on the parameter's device
 }
 
 }  // namespace

@@ -10,13 +10,14 @@
 namespace kernels::cuda {
 namespace {
 
-__global__ void index_select_kernel(const float* x,
+template <typename T>
+__global__ void index_select_kernel(const T* x,
                                     std::int64_t outer,
                                     std::int64_t n,
                                     std::int64_t inner,
                                     const std::int64_t* index,
                                     std::int64_t m,
-                                    float* out) {
+                                    T* out) {
   const std::int64_t total = outer * m * inner;
   for (std::int64_t e = first_element(); e < total; e += element_stride()) {
     const std::int64_t i = e % inner, j = (e / inner) % m, o = e / (inner * m);
@@ -85,8 +86,20 @@ void index_select_f32(const float* x,
                       std::int64_t m,
                       float* out,
                       cudaStream_t stream) {
-  launch_elements(outer * m * inner, stream, index_select_kernel, x, outer, n, inner, index, m,
-                  out);
+  launch_elements(outer * m * inner, stream, index_select_kernel<float>, x, outer, n, inner, index,
+                  m, out);
+}
+
+void index_select_i64(const std::int64_t* x,
+                      std::int64_t outer,
+                      std::int64_t n,
+                      std::int64_t inner,
+                      const std::int64_t* index,
+                      std::int64_t m,
+                      std::int64_t* out,
+                      cudaStream_t stream) {
+  launch_elements(outer * m * inner, stream, index_select_kernel<std::int64_t>, x, outer, n, inner,
+                  index, m, out);
 }
 
 void index_add_f32(float* out,

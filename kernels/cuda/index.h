@@ -1,4 +1,5 @@
-// f32 indexing on the device with i64 indices: index_select / index_add along a dim of
+// f32 indexing on the device with i64 indices (index_select also of i64 data): index_select /
+// index_add along a dim of
 // [outer, n, inner] data, and gather / scatter_add with an index tensor of any rank (up to 8).
 #pragma once
 
@@ -21,6 +22,15 @@ void index_select_f32(const float* x,
                       const std::int64_t* index,
                       std::int64_t m,
                       float* out,
+                      cudaStream_t stream);
+// The same for i64 data (index tensors, labels, levels).
+void index_select_i64(const std::int64_t* x,
+                      std::int64_t outer,
+                      std::int64_t n,
+                      std::int64_t inner,
+                      const std::int64_t* index,
+                      std::int64_t m,
+                      std::int64_t* out,
                       cudaStream_t stream);
 // out [outer, n, inner] at index [m] along the middle dim += src [outer, m, inner].
 void index_add_f32(float* out,

@@ -9,11 +9,12 @@
 namespace kernels::cuda {
 namespace {
 
-__global__ void cat_slice_kernel(const float* in,
+template <typename T>
+__global__ void cat_slice_kernel(const T* in,
                                  std::int64_t outer,
                                  std::int64_t n,
                                  std::int64_t inner,
-                                 float* out,
+                                 T* out,
                                  std::int64_t out_n,
                                  std::int64_t offset) {
   const std::int64_t total = outer * n * inner;
@@ -49,8 +50,20 @@ void cat_slice_f32(const float* in,
                    std::int64_t out_n,
                    std::int64_t offset,
                    cudaStream_t stream) {
-  launch_elements(outer * n * inner, stream, cat_slice_kernel, in, outer, n, inner, out, out_n,
-                  offset);
+  launch_elements(outer * n * inner, stream, cat_slice_kernel<float>, in, outer, n, inner, out,
+                  out_n, offset);
+}
+
+void cat_slice_i64(const std::int64_t* in,
+                   std::int64_t outer,
+                   std::int64_t n,
+                   std::int64_t inner,
+                   std::int64_t* out,
+                   std::int64_t out_n,
+                   std::int64_t offset,
+                   cudaStream_t stream) {
+  launch_elements(outer * n * inner, stream, cat_slice_kernel<std::int64_t>, in, outer, n, inner,
+                  out, out_n, offset);
 }
 
 void constant_pad_f32(

@@ -20,6 +20,15 @@ void cat_slice_f32(const float* in,
                    std::int64_t out_n,
                    std::int64_t offset,
                    cudaStream_t stream);
+// The same for i64 data (index tensors, labels, levels).
+void cat_slice_i64(const std::int64_t* in,
+                   std::int64_t outer,
+                   std::int64_t n,
+                   std::int64_t inner,
+                   std::int64_t* out,
+                   std::int64_t out_n,
+                   std::int64_t offset,
+                   cudaStream_t stream);
 
 constexpr int kMaxPadRank = 8;
 

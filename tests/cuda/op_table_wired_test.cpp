@@ -116,6 +116,16 @@ TEST(CudaOpTable, Indexing) {
        1e-6,
        1e-6,
        true},
+      {"index_select of i64 data (detector labels, levels)",
+       [](const std::vector<Tensor>& x) {
+         return index_select(x[0], 0, indices_like({3, 0, 8, 3, 5}, {5}, x[0]));
+       },
+       {{{{9, 7}, true, Values::small_ints}},
+        {{{9}, false, Values::small_ints}},
+        {{{9, 0}, false, Values::small_ints}}},
+       0,
+       0,
+       false},
       {"index_add (repeated indices)",
        [](const std::vector<Tensor>& x) {
          return index_add(x[0], 1, indices_like({1, 1, 4, 0}, {4}, x[0]), x[1]);
@@ -174,6 +184,16 @@ TEST(CudaOpTable, Joins) {
        0,
        0,
        true},
+      {"cat of i64 data (dims 0 and 1, an empty input)",
+       [](const std::vector<Tensor>& x) {
+         return cat({cat({x[0], x[1]}, 0), cat({x[2], x[2]}, 1)}, 0);
+       },
+       {{{{2, 6}, false, Values::small_ints},
+         {{0, 6}, false, Values::small_ints},
+         {{300, 3}, true, Values::small_ints}}},
+       0,
+       0,
+       false},
       {"stack dim 1",
        [](const std::vector<Tensor>& x) {
          return stack({x[0], x[1], x[2]}, 1);
@@ -249,6 +269,22 @@ TEST(CudaOpTable, Detection) {
          return fpn_level_assignment(mul(boxes_from(x[0]), 40.0), 2, 5);
        },
        {{{{200, 4}}}, {{{0, 4}}}},
+       0,
+       0,
+       false},
+      {"clip_boxes_to_image",
+       [](const std::vector<Tensor>& x) {
+         return clip_boxes_to_image(add(mul(x[0], 30.0), -5.0), 17.0, 23.0);
+       },
+       {{{{40, 4}}}, {{{3, 5, 4}}}, {{{0, 4}}}},
+       0,
+       0,
+       true},
+      {"remove_small_boxes",
+       [](const std::vector<Tensor>& x) {
+         return remove_small_boxes(mul(boxes_from(x[0]), 3.0), 1.5);
+       },
+       {{{{60, 4}, false, Values::positive}}, {{{0, 4}}}},
        0,
        0,
        false},

@@ -9,8 +9,10 @@
 
 #include "data/coco.h"
 #include "data/shapes/generator.h"
+#include "engine/cuda_backend.h"
 #include "engine/ops.h"
 #include "tests/train/parse_flags.h"
+#include "train/detect_options.h"
 #include "train/detector_training.h"
 #include "train/evaluation.h"
 #include "train/options.h"
@@ -54,7 +56,6 @@ TEST(TrainOptions, DefaultsFlagsAndErrors) {
             std::string::npos);
   EXPECT_NE(error_of({"shapes", "--epochs"}).find("--epochs needs a value"), std::string::npos);
   EXPECT_NE(error_of({"imagenet"}).find("unknown preset 'imagenet'"), std::string::npos);
-  EXPECT_NE(error_of({"shapes", "--device", "cuda"}).find("only 'cpu'"), std::string::npos);
   EXPECT_NE(train::options_help().find("--ood-gt-mode VALUE"), std::string::npos);
   const auto voc = parse({"voc", "--batch-size", "4"});
   EXPECT_EQ(voc.depth, 50);
@@ -63,6 +64,36 @@ TEST(TrainOptions, DefaultsFlagsAndErrors) {
   EXPECT_EQ(voc.train_sizes.size(), 11u);
   EXPECT_EQ(voc.batch_size, 4);  // flags override the preset
   EXPECT_DOUBLE_EQ(voc.ood_score_threshold, 0.5);
+}
+
+// This binary links the stub CUDA backend (no cuda): cpu by default, cuda is an error that says
+// why (the backend's description). tests/train/device_cuda_test.cpp checks the emulator build.
+TEST(TrainOptions, DeviceFlagWithoutCuda) {
+  ASSERT_FALSE(engine::cuda_backend::available());
+  EXPECT_EQ(parse({"shapes"}).device, "cpu");
+  EXPECT_EQ(parse({"voc", "--device", "cpu"}).device, "cpu");
+  for (const char* cuda : {"cuda", "cuda:0", "cuda:3"})
+    EXPECT_EQ(error_of({"shapes", "--device", cuda}),
+              std::string("--device ") + cuda + ": CUDA is not available (" +
+                  engine::cuda_backend::description() + "); use --device cpu");
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "CPU", ""})
+    EXPECT_EQ(error_of({"shapes", "--device", bad}),
+              std::string("--device: expected cpu, cuda or cuda:N, got '") + bad + "'");
+  EXPECT_EQ(train::options_to_json(parse({"shapes"})).at("device"), "cpu");
+  EXPECT_NE(train::options_help().find("--device VALUE"), std::string::npos);
+  EXPECT_NE(train::options_help().find("default: cuda when this build has a usable GPU"),
+            std::string::npos);
+  const char* detect[] = {"train_dreambox", "detect", "--weights", "w",
+                          "--images",       "i",      "--device",  "cuda"};
+  bool help = false;
+  EXPECT_EQ(train::parse_detect_options(6, detect, help).device, "cpu");
+  try {
+    train::parse_detect_options(8, detect, help);
+    ADD_FAILURE() << "detect --device cuda parsed without a CUDA backend";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--device cuda: CUDA is not available"), std::string::npos)
+        << e.what();
+  }
 }
 
 class TrainLoop : public ::testing::Test {
