@@ -65,6 +65,16 @@ Tensor group_norm(const Tensor& x,
                   const Tensor& weight = {},
                   const Tensor& bias = {},
                   double eps = 1e-5);
+// silu(group_norm(x) * (1 + scale) + shift), the UNet's norm-then-activation; scale and shift
+// [N, C] per sample (both or neither). Without autograd on the CPU it is one fused pass with the
+// same result as the ops; otherwise it is those ops.
+Tensor group_norm_silu(const Tensor& x,
+                       std::int64_t num_groups,
+                       const Tensor& weight = {},
+                       const Tensor& bias = {},
+                       double eps = 1e-5,
+                       const Tensor& scale = {},
+                       const Tensor& shift = {});
 // Normalises over the trailing dims given by normalized_shape.
 Tensor layer_norm(const Tensor& x,
                   const Shape& normalized_shape,

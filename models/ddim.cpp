@@ -121,7 +121,7 @@ Tensor DDIMScheduler::alpha_factor(const Tensor& t, bool noise_part, const Tenso
   ENGINE_CHECK(t.dim() == 1 && t.size(0) == like.size(0), "DDIMScheduler: timesteps must be [",
                like.size(0), "], got ", t.str());
   const std::int64_t total = config_.num_train_timesteps;
-  std::vector<float> values;
+  std::vector<float> values;  // a cuda t is read back (N numbers), the factors go back up
   for (std::int64_t ti : t.to(engine::DType::i64).to_vector<std::int64_t>()) {
     ENGINE_CHECK(ti >= 0 && ti < total, "DDIMScheduler: timestep ", ti, " outside [0, ", total,
                  ")");
@@ -164,6 +164,7 @@ Tensor DDIMScheduler::threshold(const Tensor& x0) const {
   // s = quantile(|x0|, ratio) per sample (linear interpolation), clamped to [1, sample_max_value];
   // x0 = clamp(x0, -s, s) / s.
   const std::int64_t n = x0.size(0), per = x0.numel() / n;
+  // The quantiles are taken on the host (a cuda x0 is read back once per step).
   const std::vector<float> values = x0.to(engine::DType::f32).contiguous().to_vector<float>();
   std::vector<float> s(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {
@@ -193,8 +194,8 @@ DDIMStepOutput DDIMScheduler::step(const Tensor& model_output,
   const bool noisy = eta > 0 && index + 1 < timesteps_.size();
   const bool final_noisy = eta > 0 && index + 1 == timesteps_.size() && !config_.set_alpha_to_one;
   Tensor z;
-  if (noisy || final_noisy)
-    z = engine::randn(sample.shape(), gen, {.dtype = sample.dtype()}).to(sample.device());
+  if (noisy || final_noisy)  // drawn where the sample lives: Philox gives the same numbers
+    z = engine::randn(sample.shape(), gen, {.dtype = sample.dtype(), .device = sample.device()});
   return step_with_noise(model_output, index, sample, eta, z);
 }
 

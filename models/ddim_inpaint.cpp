@@ -62,10 +62,13 @@ Tensor diffusion_loss(UNet2DModel& unet,
                       double min_snr_gamma) {
   check_image_and_mask(in.image, in.mask, "diffusion_loss");
   const std::int64_t n = in.image.size(0);
+  const engine::Device device = in.image.device();  // draws happen there (same Philox numbers)
   const Tensor t = in.timesteps.defined()
                        ? in.timesteps
-                       : engine::randint(0, scheduler.config().num_train_timesteps, {n}, gen);
-  const Tensor noise = in.noise.defined() ? in.noise : engine::randn(in.image.shape(), gen);
+                       : engine::randint(0, scheduler.config().num_train_timesteps, {n}, gen,
+                                         {.dtype = engine::DType::i64, .device = device});
+  const Tensor noise =
+      in.noise.defined() ? in.noise : engine::randn(in.image.shape(), gen, {.device = device});
   const Tensor x_t = scheduler.add_noise(in.image, noise, t);
   const Tensor out = unet.forward(inpainting_input(x_t, in.mask, in.image), t, in.class_labels);
   const Tensor err =
@@ -107,11 +110,15 @@ Tensor inpaint(const NoisePredictor& model,
   }
   scheduler.set_timesteps(options.num_inference_steps);
   const auto& ts = scheduler.timesteps();
-  Tensor x = engine::randn(image.shape(), gen, {.dtype = image.dtype()}).to(image.device());
+  Tensor x = engine::randn(image.shape(), gen, {.dtype = image.dtype(), .device = image.device()});
+  // The mask and known-pixel channels of the model input are the same every step (both halves
+  // of a guided batch hold them): inpainting_input(x, mask, image), its constant part hoisted.
+  const std::int64_t batch = guided ? 2 * n : n;
+  const auto twice = [guided](const Tensor& t) { return guided ? engine::cat({t, t}, 0) : t; };
+  const Tensor mask_b = twice(mask), known_b = twice(engine::mul(image, keep));  // [B, ., H, W]
   for (std::size_t i = 0; i < ts.size(); ++i) {
-    Tensor input = inpainting_input(x, mask, image);  // [N, 7, H, W]
-    if (guided) input = engine::cat({input, input}, 0);
-    const Tensor t = engine::full({input.size(0)}, static_cast<double>(ts[i]),
+    const Tensor input = engine::cat({twice(x), mask_b, known_b}, 1);  // [B, 7, H, W]
+    const Tensor t = engine::full({batch}, static_cast<double>(ts[i]),
                                   {.dtype = engine::DType::i64, .device = image.device()});
     Tensor out = model(input, t, emb);
     if (guided) out = classifier_free_guidance(out, options.guidance_scale);
@@ -120,7 +127,7 @@ Tensor inpaint(const NoisePredictor& model,
       const Tensor t_prev =
           engine::full({n}, static_cast<double>(ts[i + 1]), {.dtype = engine::DType::i64});
       const Tensor noise =
-          engine::randn(image.shape(), gen, {.dtype = image.dtype()}).to(image.device());
+          engine::randn(image.shape(), gen, {.dtype = image.dtype(), .device = image.device()});
       x = engine::add(engine::mul(x, mask),
                       engine::mul(scheduler.add_noise(image, noise, t_prev), keep));
     }
@@ -137,8 +144,9 @@ Tensor inpaint(UNet2DModel& unet,
                engine::Generator& gen) {
   engine::autograd::NoGradGuard no_grad;
   EvalGuard eval(unet);
-  const Tensor null = unet.class_embedding(engine::full(
-      {1}, static_cast<double>(unet.config().null_class()), {.dtype = engine::DType::i64}));
+  const Tensor null = unet.class_embedding(
+      engine::full({1}, static_cast<double>(unet.config().null_class()),
+                   {.dtype = engine::DType::i64, .device = unet.device()}));  // [1, E]
   const NoisePredictor model = [&unet](const Tensor& input, const Tensor& t, const Tensor& emb) {
     return unet.forward_embedded(input, t, emb);
   };

@@ -127,6 +127,10 @@ UNet2DModel::UNet2DModel(const UNetConfig& config, engine::Generator& gen) : con
   zero_parameters(*conv_out_);
 }
 
+engine::Device UNet2DModel::device() const {
+  return conv_in_->weight.device();
+}
+
 Tensor UNet2DModel::class_embedding(const Tensor& class_labels) {
   ENGINE_CHECK(class_labels.dim() == 1, "UNet2DModel: class_labels must be [N], got ",
                class_labels.str());
@@ -158,7 +162,7 @@ Tensor UNet2DModel::forward_embedded(const Tensor& sample,
                "UNet2DModel: class embeddings must be [", n, ", ", config_.time_embed_dim(),
                "], got ", class_emb.str());
 
-  const Tensor t_freq = engine::timestep_embedding(timesteps.to(engine::DType::f32),
+  const Tensor t_freq = engine::timestep_embedding(timesteps.to(sample.dtype()),
                                                    config_.base_channels);  // [N, C0]
   const Tensor emb = engine::add(time_embedding_->forward(t_freq), class_emb);  // [N, 4 C0]
 
@@ -188,7 +192,7 @@ Tensor UNet2DModel::forward_embedded(const Tensor& sample,
     }
     if (level->resampler) h = level->resampler->forward(h);  // [N, C_i, 2 H_i, 2 W_i]
   }
-  return conv_out_->forward(engine::silu(conv_norm_out_->forward(h)));  // [N, out, H, W]
+  return conv_out_->forward(norm_silu(*conv_norm_out_, h));  // [N, out, H, W]
 }
 
 std::int64_t count_parameters(const engine::nn::Module& module) {

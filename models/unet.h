@@ -73,6 +73,7 @@ class UNet2DModel : public engine::nn::Module {
   Tensor class_embedding(const Tensor& class_labels);
 
   const UNetConfig& config() const { return config_; }
+  engine::Device device() const;  // where the weights live (Module::to moves them)
 
  private:
   UNetConfig config_;

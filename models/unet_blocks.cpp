@@ -49,13 +49,17 @@ ResnetBlock2D::ResnetBlock2D(std::int64_t in_channels,
                                  engine::nn::Conv2dOptions{}, gen));
 }
 
+Tensor norm_silu(const GroupNorm& norm, const Tensor& x, const Tensor& scale, const Tensor& shift) {
+  return engine::group_norm_silu(x, norm.num_groups, norm.weight, norm.bias, norm.eps, scale,
+                                 shift);
+}
+
 Tensor ResnetBlock2D::forward(const Tensor& x, const Tensor& emb) {
-  Tensor h = conv1_->forward(engine::silu(norm1_->forward(x)));  // [N, out, H, W]
+  Tensor h = conv1_->forward(norm_silu(*norm1_, x));  // [N, out, H, W]
   const std::int64_t c = h.size(1);
-  const Tensor ss = time_emb_proj_->forward(engine::silu(emb)).unsqueeze(2).unsqueeze(3);
-  const Tensor scale = ss.narrow(1, 0, c), shift = ss.narrow(1, c, c);  // [N, out, 1, 1]
-  h = engine::add(engine::mul(norm2_->forward(h), engine::add(scale, 1.0)), shift);
-  h = engine::dropout(engine::silu(h), dropout_, is_training());
+  const Tensor ss = time_emb_proj_->forward(engine::silu(emb));         // [N, 2 out]
+  const Tensor scale = ss.narrow(1, 0, c), shift = ss.narrow(1, c, c);  // [N, out]
+  h = engine::dropout(norm_silu(*norm2_, h, scale, shift), dropout_, is_training());
   h = conv2_->forward(h);
   return engine::add(conv_shortcut_ ? conv_shortcut_->forward(x) : x, h);
 }

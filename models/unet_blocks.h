@@ -85,6 +85,13 @@ class TimestepEmbedding : public engine::nn::Module {
   std::shared_ptr<engine::nn::Linear> linear_1_, linear_2_;
 };
 
+// silu(norm(x) * (1 + scale) + shift) (scale, shift [N, C], optional): one fused pass when no
+// gradient is needed on the CPU (engine::group_norm_silu).
+Tensor norm_silu(const engine::nn::GroupNorm& norm,
+                 const Tensor& x,
+                 const Tensor& scale = {},
+                 const Tensor& shift = {});
+
 // A 3x3 convolution with padding 1 (the UNet's usual one).
 std::shared_ptr<engine::nn::Conv2d> conv3x3(std::int64_t in,
                                             std::int64_t out,

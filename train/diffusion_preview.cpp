@@ -38,26 +38,30 @@ void write_diffusion_preview(models::UNet2DModel& unet,
   engine::autograd::NoGradGuard no_grad;
   models::DDIMScheduler scheduler(scheduler_config);
   engine::Generator gen(seed);
-  const engine::Tensor& image = crops.image;  // [N, 3, S, S]
+  const engine::Device device = unet.device();
+  const CropBatch on_device = crops.to(device);
+  const engine::Tensor& image = on_device.image;  // [N, 3, S, S]
   const std::int64_t n = image.size(0), size = image.size(2);
-  std::vector<engine::Tensor> columns{image, engine::mul(image, 1.0 - crops.mask)};
+  std::vector<engine::Tensor> columns{image, engine::mul(image, 1.0 - on_device.mask)};
   for (const std::int64_t t : kPreviewTimesteps) {
     const engine::Tensor ts =
-        engine::full({n}, static_cast<double>(t), {.dtype = engine::DType::i64});
-    const engine::Tensor x_t = scheduler.add_noise(image, engine::randn(image.shape(), gen), ts);
+        engine::full({n}, static_cast<double>(t), {.dtype = engine::DType::i64, .device = device});
+    const engine::Tensor x_t =
+        scheduler.add_noise(image, engine::randn(image.shape(), gen, {.device = device}), ts);
     const engine::Tensor out =
-        unet.forward(models::inpainting_input(x_t, crops.mask, image), ts, crops.labels);
+        unet.forward(models::inpainting_input(x_t, on_device.mask, image), ts, on_device.labels);
     columns.push_back(engine::clamp(scheduler.predict_original(out, x_t, ts), -1.0, 1.0));
   }
-  const engine::Tensor emb = unet.class_embedding(crops.labels);  // [N, E]
+  const engine::Tensor emb = unet.class_embedding(on_device.labels);  // [N, E]
   for (const double guidance : kPreviewGuidance)
     columns.push_back(
-        models::inpaint(unet, scheduler, image, crops.mask, emb,
+        models::inpaint(unet, scheduler, image, on_device.mask, emb,
                         {.num_inference_steps = ddim_steps, .guidance_scale = guidance}, gen));
   unet.train(was_training);
 
   std::vector<std::vector<float>> values;  // column-major: values[c] = [N, 3, S, S]
-  for (const engine::Tensor& c : columns) values.push_back(c.contiguous().to_vector<float>());
+  for (const engine::Tensor& c : columns)  // read back from the device
+    values.push_back(c.contiguous().to_vector<float>());
   const std::size_t per_crop = static_cast<std::size_t>(3 * size * size);
   std::vector<const float*> grid;
   for (std::int64_t i = 0; i < n; ++i)

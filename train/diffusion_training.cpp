@@ -92,12 +92,14 @@ void check_trained_like(const nlohmann::json& info, const Options& o, const std:
 
 DiffusionResult train_diffusion(const Options& o,
                                 const std::string& run_root,
-                                const data::Dataset& train_set) {
+                                const data::Dataset& train_set,
+                                engine::Device device) {
   RunDirectory run(run_root + "/diffusion");
   const models::UNetConfig config =
       diffusion_unet_config(o, static_cast<std::int64_t>(train_set.categories.size()));
   engine::Generator init(o.seed + 11);
-  DiffusionModels models(config, init);
+  DiffusionModels models(config, init);  // initialised on the CPU, the same on every device
+  models.to(device);
   const models::DDIMScheduler scheduler(diffusion_scheduler_config(o));
   const ObjectCropSet crops(train_set, {.size = static_cast<int>(config.sample_size)}, o.seed);
   const nlohmann::json info = stage_info(o, config, *models.unet);
@@ -135,8 +137,11 @@ DiffusionResult train_diffusion(const Options& o,
   const std::int64_t first_step = state.step;
   double smoothed = 0;
   while (state.step < total) {
-    const CropBatch batch = crops.batch(
-        static_cast<std::uint64_t>(state.step) * o.diffusion_batch_size, o.diffusion_batch_size);
+    const CropBatch batch =
+        crops
+            .batch(static_cast<std::uint64_t>(state.step) * o.diffusion_batch_size,
+                   o.diffusion_batch_size)
+            .to(device);
     schedule.apply(adamw, state.step);
     adamw.zero_grad();
     const engine::Tensor loss_tensor = models::diffusion_loss(
@@ -193,9 +198,11 @@ DiffusionResult train_diffusion(const Options& o,
 
 std::shared_ptr<models::UNet2DModel> load_diffusion_ema(const Options& o,
                                                         const std::string& checkpoint,
-                                                        std::int64_t num_classes) {
+                                                        std::int64_t num_classes,
+                                                        engine::Device device) {
   engine::Generator init(0);
   DiffusionModels models(diffusion_unet_config(o, num_classes), init);
+  models.to(device);
   nlohmann::json info;
   try {
     info = load_model_weights(checkpoint, models);

@@ -32,16 +32,20 @@ struct DiffusionResult {
   double last_loss = 0;    // loss of the last step run now (NaN when none ran)
 };
 
-// Trains for --diffusion-steps, continuing from <run_root>/diffusion's checkpoint when there is
-// one (a finished stage returns at once). Logs every step to diffusion/log.jsonl. A non-finite
-// loss stops with an error naming the step and the last good checkpoint.
+// Trains for --diffusion-steps on `device`, continuing from <run_root>/diffusion's checkpoint
+// when there is one (a finished stage returns at once; checkpoints hold CPU tensors, so a run
+// may continue on another device). Logs every step to diffusion/log.jsonl. A non-finite loss
+// stops with an error naming the step and the last good checkpoint.
 DiffusionResult train_diffusion(const Options& options,
                                 const std::string& run_root,
-                                const data::Dataset& train_set);
+                                const data::Dataset& train_set,
+                                engine::Device device = engine::Device::cpu());
 
-// The EMA UNet of a diffusion checkpoint, built from the options that trained it.
-std::shared_ptr<models::UNet2DModel> load_diffusion_ema(const Options& options,
-                                                        const std::string& checkpoint,
-                                                        std::int64_t num_classes);
+// The EMA UNet of a diffusion checkpoint on `device`, built from the options that trained it.
+std::shared_ptr<models::UNet2DModel> load_diffusion_ema(
+    const Options& options,
+    const std::string& checkpoint,
+    std::int64_t num_classes,
+    engine::Device device = engine::Device::cpu());
 
 }  // namespace train

@@ -34,6 +34,10 @@ std::uint8_t to_byte(float v) {  // [-1, 1] -> 0..255
 
 }  // namespace
 
+CropBatch CropBatch::to(engine::Device device) const {
+  return {image.to(device), mask.to(device), labels.to(device)};
+}
+
 CropWindow crop_window(const data::Box& box, int image_width, int image_height, double context) {
   const double side = context * std::max(box.width(), box.height());
   const auto place = [side](double lo, double hi, int extent) {

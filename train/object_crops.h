@@ -56,9 +56,10 @@ struct CropOptions {
 };
 
 struct CropBatch {
-  engine::Tensor image;   // f32 [N, 3, S, S] in [-1, 1]
-  engine::Tensor mask;    // f32 [N, 1, S, S], 1 = repaint
-  engine::Tensor labels;  // i64 [N], num_classes = "null"
+  engine::Tensor image;                       // f32 [N, 3, S, S] in [-1, 1]
+  engine::Tensor mask;                        // f32 [N, 1, S, S], 1 = repaint
+  engine::Tensor labels;                      // i64 [N], num_classes = "null"
+  CropBatch to(engine::Device device) const;  // the three tensors copied to `device`
 };
 
 // The endless stream of training crops of a data set: sample i is a pure function of (seed, i),

@@ -90,6 +90,16 @@ void read_back(OutlierResult& r) {
 
 }  // namespace
 
+engine::Tensor modified_class_embedding(models::UNet2DModel& unet,
+                                        std::int64_t label,
+                                        double noise_std,
+                                        engine::Generator& gen) {
+  const engine::Device device = unet.device();
+  const engine::Tensor e = unet.class_embedding(engine::full(
+      {1}, static_cast<double>(label), {.dtype = engine::DType::i64, .device = device}));
+  return engine::add(e, engine::mul(engine::randn(e.shape(), gen, {.device = device}), noise_std));
+}
+
 OutlierResult generate_outliers(const Options& o,
                                 const std::string& run_root,
                                 const data::Dataset& train_set,
@@ -112,9 +122,11 @@ OutlierResult generate_outliers(const Options& o,
   const models::InpaintOptions inpaint_options{
       .num_inference_steps = o.ddim_steps, .eta = 0.0, .guidance_scale = o.guidance};
   engine::Generator gen(o.seed + 21);
+  const engine::Device device = unet.device();  // the crops go there, the outliers come back
   // The noise scale: std relative to the RMS of the class rows (the null row excluded).
   const double rms = std::sqrt(
-      engine::mean(engine::square(unet.class_embedding(engine::arange(num_classes)))).item());
+      engine::mean(engine::square(unet.class_embedding(engine::arange(num_classes).to(device))))
+          .item());
 
   const auto chosen = choose_images(train_set, o.outlier_min_area, o.outlier_images, o.seed);
   if (static_cast<int>(chosen.size()) < o.outlier_images)
@@ -153,14 +165,12 @@ OutlierResult generate_outliers(const Options& o,
       const PixelRect m = box_in_crop(object.box, window, size);
       for (int y = m.y0; y < m.y1; ++y)
         for (int x = m.x0; x < m.x1; ++x) mask[y * size + x] = 1.0f;
-      const engine::Tensor label = engine::full({1}, object.label, {.dtype = engine::DType::i64});
-      const engine::Tensor e = unet.class_embedding(label);  // [1, E]
       const engine::Tensor modified =
-          engine::add(e, engine::mul(engine::randn(e.shape(), gen), o.outlier_std * rms));
-      const engine::Tensor painted_crop =
-          models::inpaint(unet, scheduler, engine::from_vector(pair.original, {1, 3, size, size}),
-                          engine::from_vector(mask, {1, 1, size, size}), modified, inpaint_options,
-                          gen);  // [1, 3, S, S]
+          modified_class_embedding(unet, object.label, o.outlier_std * rms, gen);  // [1, E]
+      const engine::Tensor painted_crop = models::inpaint(
+          unet, scheduler, engine::from_vector(pair.original, {1, 3, size, size}).to(device),
+          engine::from_vector(mask, {1, 1, size, size}).to(device), modified, inpaint_options,
+          gen);  // [1, 3, S, S]
       pair.outlier = painted_crop.contiguous().to_vector<float>();
       paste_crop(image, object.box, window, pair.outlier.data(), size);
       object.ood = true;
@@ -198,14 +208,15 @@ std::optional<OutlierResult> existing_outliers(const std::string& run_root) {
 
 OutlierResult generate_outliers(const Options& o,
                                 const std::string& run_root,
-                                const data::Dataset& train_set) {
+                                const data::Dataset& train_set,
+                                engine::Device device) {
   if (auto earlier = existing_outliers(run_root)) return std::move(*earlier);
   const std::string checkpoint = run_root + "/diffusion/checkpoint_last.safetensors";
   if (!fs::exists(checkpoint))
     throw std::runtime_error("outliers: no diffusion model at " + checkpoint +
                              "; run the diffusion stage first (--stages diffusion,outliers)");
-  const auto unet =
-      load_diffusion_ema(o, checkpoint, static_cast<std::int64_t>(train_set.categories.size()));
+  const auto unet = load_diffusion_ema(
+      o, checkpoint, static_cast<std::int64_t>(train_set.categories.size()), device);
   return generate_outliers(o, run_root, train_set, *unet);
 }
 

@@ -29,10 +29,19 @@ OutlierResult generate_outliers(const Options& options,
                                 const std::string& run_root,
                                 const data::Dataset& train_set,
                                 models::UNet2DModel& unet);
-// The same with the EMA UNet of <run_root>/diffusion (an error says to run that stage first).
+// The same with the EMA UNet of <run_root>/diffusion on `device` (an error says to run that
+// stage first). The first overload samples on the device that holds `unet`'s weights.
 OutlierResult generate_outliers(const Options& options,
                                 const std::string& run_root,
-                                const data::Dataset& train_set);
+                                const data::Dataset& train_set,
+                                engine::Device device = engine::Device::cpu());
+
+// Dream-Box's modified class embedding e_c + N(0, noise_std^2 I) of class `label`, the noise
+// drawn from `gen` on the UNet's device (Philox: the same numbers on the CPU and cuda) -> [1, E].
+engine::Tensor modified_class_embedding(models::UNet2DModel& unet,
+                                        std::int64_t label,
+                                        double noise_std,
+                                        engine::Generator& gen);
 
 // The outputs of an earlier run of the stage in run_root, when its outliers.json exists.
 std::optional<OutlierResult> existing_outliers(const std::string& run_root);

@@ -115,11 +115,15 @@ std::string default_run_dir(const std::string& preset) {
 const std::vector<Stage>& pipeline_stages() {
   static const std::vector<Stage> table = {
       {"diffusion", "train the inpainting diffusion model on the ID object crops (<run>/diffusion)",
-       [](PipelineContext& c) { train_diffusion(c.options, c.run_root, c.data.train); }},
+       [](PipelineContext& c) {
+         train_diffusion(c.options, c.run_root, c.data.train,
+                         engine::Device::parse(c.options.device));
+       }},
       {"outliers",
        "paint Dream-Box outliers into ID boxes with the diffusion model (<run>/outliers)",
        [](PipelineContext& c) {
-         const OutlierResult r = generate_outliers(c.options, c.run_root, c.data.train);
+         const OutlierResult r = generate_outliers(c.options, c.run_root, c.data.train,
+                                                   engine::Device::parse(c.options.device));
          c.outliers = load_outlier_set({r.json, r.image_dir}, c.data.train);
          c.outliers_name = "diffusion outliers " + r.json;
        }},

@@ -131,6 +131,56 @@ Tensor group_norm(const Tensor& x,
   return affine(y, weight, bias, channel_shape(x));
 }
 
+Tensor group_norm_silu(const Tensor& x,
+                       std::int64_t num_groups,
+                       const Tensor& weight,
+                       const Tensor& bias,
+                       double eps,
+                       const Tensor& scale,
+                       const Tensor& shift) {
+  ENGINE_CHECK(scale.defined() == shift.defined(),
+               "group_norm_silu: give scale and shift together");
+  Shape per_sample(x.dim(), 1);  // [N, C, 1, ...]
+  if (scale.defined()) {
+    ENGINE_CHECK(x.dim() >= 2 && scale.dim() == 2 && scale.size(0) == x.size(0) &&
+                     scale.size(1) == x.size(1) && shift.shape() == scale.shape(),
+                 "group_norm_silu: scale ", scale.str(), " and shift ", shift.str(), " must be [",
+                 x.size(0), ", ", x.size(1), "] for ", x.str());
+    per_sample[0] = x.size(0);
+    per_sample[1] = x.size(1);
+  }
+  const Tensor scale1 = scale.defined() ? add(scale, 1.0) : Tensor();  // [N, C]
+  const bool any_grad = autograd::grad_enabled() &&
+                        (x.requires_grad() || (weight.defined() && weight.requires_grad()) ||
+                         (bias.defined() && bias.requires_grad()) ||
+                         (scale.defined() && (scale.requires_grad() || shift.requires_grad())));
+  const bool cpu = x.device().is_cpu() && (!weight.defined() || weight.device().is_cpu()) &&
+                   (!bias.defined() || bias.device().is_cpu()) &&
+                   (!scale.defined() || (scale.device().is_cpu() && shift.device().is_cpu()));
+  const bool same_dtype =
+      is_floating(x.dtype()) && (!weight.defined() || weight.dtype() == x.dtype()) &&
+      (!bias.defined() || bias.dtype() == x.dtype()) &&
+      (!scale.defined() || (scale.dtype() == x.dtype() && shift.dtype() == x.dtype()));
+  if (any_grad || !cpu || !same_dtype || x.dim() < 2) {
+    Tensor y = group_norm(x, num_groups, weight, bias, eps);
+    if (scale.defined()) y = add(mul(y, scale1.reshape(per_sample)), shift.reshape(per_sample));
+    return silu(y);
+  }
+  ENGINE_CHECK(num_groups > 0 && x.size(1) % num_groups == 0, "group_norm_silu: ", num_groups,
+               " groups do not divide the ", x.size(1), " channels of ", x.str());
+  check_channel_vector(weight, x.size(1), "weight", "group_norm_silu");
+  check_channel_vector(bias, x.size(1), "bias", "group_norm_silu");
+  const Tensor xc = x.contiguous();
+  Tensor out = empty_like(xc);
+  if (out.numel() > 0)
+    kernels::cpu::group_norm_silu(xc, num_groups, eps,
+                                  weight.defined() ? weight.contiguous() : Tensor(),
+                                  bias.defined() ? bias.contiguous() : Tensor(),
+                                  scale1.defined() ? scale1.contiguous() : Tensor(),
+                                  shift.defined() ? shift.contiguous() : Tensor(), out);
+  return out;
+}
+
 Tensor layer_norm(const Tensor& x,
                   const Shape& normalized_shape,
                   const Tensor& weight,

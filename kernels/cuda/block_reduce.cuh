@@ -16,15 +16,18 @@ __device__ __forceinline__ float warp_sum(float v) {
 }
 
 // combine() over the 32 lanes of a full warp, broadcast to every lane (butterfly exchange).
-template <typename Combine>
-__device__ __forceinline__ float warp_all_reduce(float v, Combine combine) {
+template <typename T, typename Combine>
+__device__ __forceinline__ T warp_all_reduce(T v, Combine combine) {
   for (int offset = 16; offset > 0; offset /= 2)
     v = combine(v, __shfl_xor_sync(kFullWarpMask, v, offset));
   return v;
 }
 
 struct WarpSum {
-  __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
+  template <typename T>
+  __device__ __forceinline__ T operator()(T a, T b) const {
+    return a + b;
+  }
 };
 struct WarpMax {  // fmaxf: NaN is ignored unless every value is NaN
   __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
@@ -32,6 +35,11 @@ struct WarpMax {  // fmaxf: NaN is ignored unless every value is NaN
 
 // Sum over a full warp, broadcast to every lane.
 __device__ __forceinline__ float warp_sum_all(float v) {
+  return warp_all_reduce(v, WarpSum{});
+}
+
+// The same in f64 (sums that must not lose the digits a later subtraction cancels).
+__device__ __forceinline__ double warp_sum_all(double v) {
   return warp_all_reduce(v, WarpSum{});
 }
 

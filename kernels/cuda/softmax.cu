@@ -65,11 +65,15 @@ __global__ void softmax_backward_kernel(const float* grad_y,
   const float* g = grad_y + at.row * n;
   const float* yv = y + at.row * n;
   float* out = grad_x + at.row * n;
-  float dot = 0.0f;
-  for (std::int64_t i = at.lane; i < n; i += 32) dot += log ? g[i] : g[i] * yv[i];
+  // In f64 as the CPU kernel: g - dot cancels when a row's gradients are alike (attention with
+  // near-uniform weights), and an f32 dot would leave its rounding error in the difference.
+  double dot = 0.0;
+  for (std::int64_t i = at.lane; i < n; i += 32)
+    dot += log ? static_cast<double>(g[i]) : static_cast<double>(g[i]) * yv[i];
   dot = warp_sum_all(dot);
   for (std::int64_t i = at.lane; i < n; i += 32)
-    out[i] = log ? g[i] - expf(yv[i]) * dot : yv[i] * (g[i] - dot);
+    out[i] = log ? static_cast<float>(g[i] - exp(static_cast<double>(yv[i])) * dot)
+                 : static_cast<float>(yv[i] * (g[i] - dot));
 }
 
 __global__ void logsumexp_kernel(const float* x, std::int64_t rows, std::int64_t n, float* out) {

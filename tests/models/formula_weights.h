@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "engine/nn/module.h"
 #include "engine/tensor.h"
@@ -24,6 +26,38 @@ inline void load_formula(engine::nn::Module& module) {
           std::sqrt(static_cast<double>(fan_in)));
     values.emplace_back(state[index].first, engine::from_vector(v, shape));
   }
+  module.load_state_dict(values);
+}
+
+// The diffusion UNet's formula (tests/golden/gen_diffusion.py formula()): tensor `index` of the
+// state dict, w_i = sin(0.61 i + 0.37 index) scaled per kind: biases 0.1 w, other vectors (norm
+// weights) 1 + 0.1 w, matrices and kernels w sqrt(3 / fan_in).
+inline engine::Tensor diffusion_formula(std::size_t index,
+                                        const std::string& name,
+                                        const engine::Shape& shape) {
+  const std::int64_t n = engine::numel(shape);
+  std::vector<float> values(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double wave = std::sin(0.61 * static_cast<double>(i) + 0.37 * static_cast<double>(index));
+    double v;
+    if (name.ends_with("bias"))
+      v = 0.1 * wave;
+    else if (shape.size() == 1)
+      v = 1.0 + 0.1 * wave;
+    else
+      v = wave * std::sqrt(3.0 / static_cast<double>(n / shape[0]));
+    values[static_cast<std::size_t>(i)] = static_cast<float>(v);
+  }
+  return engine::from_vector(values, shape);
+}
+
+// Loads diffusion_formula into every tensor of a UNet's state dict.
+inline void load_diffusion_formula(engine::nn::Module& module) {
+  const auto state = module.state_dict();
+  engine::nn::NamedTensors values;
+  for (std::size_t i = 0; i < state.size(); ++i)
+    values.emplace_back(state[i].first,
+                        diffusion_formula(i, state[i].first, state[i].second.shape()));
   module.load_state_dict(values);
 }
 

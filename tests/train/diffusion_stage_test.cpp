@@ -7,14 +7,12 @@
 #include <fstream>
 #include <string>
 
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include "data/coco.h"
-#include "data/shapes/generator.h"
 #include "engine/io/safetensors.h"
 #include "tests/train/parse_flags.h"
+#include "tests/train/tiny_shapes.h"
 #include "train/diffusion_training.h"
 #include "train/options.h"
 #include "train/outlier_generation.h"
@@ -24,15 +22,8 @@ namespace fs = std::filesystem;
 namespace {
 
 using train_test::error_of;
+using train_test::logged_losses;
 using train_test::parse;
-
-std::vector<double> logged_losses(const std::string& log) {
-  std::vector<double> out;
-  std::ifstream in(log);
-  for (std::string line; std::getline(in, line);)
-    out.push_back(nlohmann::json::parse(line).at("loss").get<double>());
-  return out;
-}
 
 }  // namespace
 
@@ -81,40 +72,7 @@ TEST(DiffusionOptions, DefaultsAndBadValues) {
             std::string::npos);
 }
 
-class DiffusionStage : public ::testing::Test {
- protected:
-  // ctest runs each test as its own process, in parallel, and other checkouts run the same tests
-  // on this machine: every test process gets its own folder (test name + process id).
-  void SetUp() override {
-    root_ = (fs::temp_directory_path() /
-             (std::string("dreambox_diffusion_stage_") +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-              std::to_string(::getpid())))
-                .string();
-    fs::remove_all(root_);
-    data::shapes::ShapesConfig config;
-    config.trainval_images = 6;
-    config.test_images = 1;
-    config.near_ood_images = 1;
-    config.far_ood_images = 1;
-    config.render.min_side = 64;
-    config.render.max_side = 80;
-    const auto layout = data::shapes::generate_shapes(root_, config).layout;
-    data::Diagnostics diag;
-    train_set_ = data::read_coco(layout.trainval_json, layout.image_dir, diag);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  train::Options options(std::vector<const char*> extra) const {
-    std::vector<const char*> args = {"shapes", "--diffusion-size",   "8", "--diffusion-batch-size",
-                                     "8",      "--checkpoint-every", "2"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto o = parse(args);
-    o.data_root = root_;
-    return o;
-  }
-  std::string root_;
-  data::Dataset train_set_;
-};
+using DiffusionStage = train_test::TinyShapes;
 
 TEST_F(DiffusionStage, TrainingReducesTheLoss) {
   const std::string run = root_ + "/run_loss";
