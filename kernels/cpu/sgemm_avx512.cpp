@@ -9,18 +9,29 @@
 #include <vector>
 
 #include "engine/error.h"
-
-#if defined(DREAMBOX_AVX512) && defined(__x86_64__)
-// GCC 12 reports the _mm512_undefined_* placeholders inside the shuffle intrinsics it inlines into
-// target("avx512f") functions as uninitialized (a false positive in its own header).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#define DREAMBOX_AVX512_KERNEL 1
-#define AVX512_TARGET __attribute__((target("avx512f,fma")))
-#endif
+#include "kernels/cpu/avx512_target.h"
 
 namespace kernels::cpu {
+
+namespace {
+
+// A matrix seen as element (i, j) at data[i * rs + j * cs].
+struct Strided {
+  const float* data;
+  std::int64_t rs, cs;
+};
+
+// Where the packed blocks of op(B) come from: its packer or a strided matrix (packed into the
+// thread's buffer), or op(B) stored packed whole (ceil(n / 64) panels of `depth` steps), read in
+// place.
+struct BSource {
+  const SgemmPackB* pack = nullptr;
+  const Strided* matrix = nullptr;  // op(B)(p, j)
+  const float* panels = nullptr;
+  std::int64_t depth = 0;
+};
+
+}  // namespace
 
 #ifdef DREAMBOX_AVX512_KERNEL
 
@@ -42,12 +53,6 @@ constexpr std::int64_t kNC = 3072;
 constexpr std::int64_t kSplitDepthRatio = 4;
 // Below this many multiply-adds one thread does the whole product.
 constexpr std::int64_t kParallelMacs = std::int64_t{1} << 18;
-
-// A matrix seen as element (i, j) at data[i * rs + j * cs].
-struct Strided {
-  const float* data;
-  std::int64_t rs, cs;
-};
 
 // Interleaves the 64-bit halves (float pairs) of a and b within each 128-bit lane.
 AVX512_TARGET inline __m512 unpack_lo64(__m512 a, __m512 b) {
@@ -217,14 +222,6 @@ struct PackBuffers {
   }
 };
 
-// Where the packed blocks of op(B) come from: its packer (into the thread's buffer), or op(B)
-// stored packed whole (ceil(n / 64) panels of `depth` steps), read in place.
-struct BSource {
-  const SgemmPackB* pack = nullptr;
-  const float* panels = nullptr;
-  std::int64_t depth = 0;
-};
-
 // The rows [m0, m1) x columns [n0, n1) of C from the depth range [k0, k1), on the calling thread.
 AVX512_TARGET void gemm_block(const Strided& a,
                               const BSource& b,
@@ -248,6 +245,9 @@ AVX512_TARGET void gemm_block(const Strided& a,
       std::int64_t b_step = kc * kNR;
       if (b.pack != nullptr) {
         (*b.pack)(pc, kc, jc, nc, buffers.b);
+      } else if (b.matrix != nullptr) {  // column j of op(B) is the panel index, row p the depth
+        const Strided& sb = *b.matrix;
+        pack_panels<kNR>(sb.data + pc * sb.rs + jc * sb.cs, sb.cs, sb.rs, nc, kc, buffers.b);
       } else {
         b_block = b.panels + jc * b.depth + pc * kNR;
         b_step = b.depth * kNR;
@@ -362,6 +362,30 @@ void run(bool trans_a,
 
 }  // namespace
 
+#else  // no AVX-512 kernel in this build: the entry points below fail
+
+void sgemm_transpose16(const float*, std::int64_t, float*, std::int64_t) {
+  ENGINE_FAIL(
+      "sgemm_transpose16: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
+}
+
+bool sgemm_avx512_available() {
+  return false;
+}
+
+namespace {
+
+// Stands in for the threaded product (whatever its arguments) in a build without the kernel.
+template <typename... Args>
+[[noreturn]] void run(const Args&...) {
+  ENGINE_FAIL(
+      "sgemm_avx512: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
+}
+
+}  // namespace
+
+#endif
+
 void sgemm_avx512_packed_b(bool trans_a,
                            std::int64_t m,
                            std::int64_t n,
@@ -404,72 +428,7 @@ void sgemm_avx512(bool trans_a,
                   float* c,
                   std::int64_t ldc) {
   const Strided sb{b, trans_b ? 1 : ldb, trans_b ? ldb : 1};  // op(B)(p, j)
-  // Panels of NR columns: column j of op(B) is the panel index, row p the depth.
-  const SgemmPackB pack_b = [&sb](std::int64_t p0, std::int64_t kc, std::int64_t j0,
-                                  std::int64_t nc, float* dst) {
-    pack_panels<kNR>(sb.data + p0 * sb.rs + j0 * sb.cs, sb.cs, sb.rs, nc, kc, dst);
-  };
-  sgemm_avx512_packed_b(trans_a, m, n, k, alpha, a, lda, pack_b, beta, c, ldc);
+  run(trans_a, m, n, k, alpha, a, lda, BSource{.matrix = &sb}, beta, c, ldc);
 }
-
-#else  // no AVX-512 kernel in this build
-
-void sgemm_transpose16(const float*, std::int64_t, float*, std::int64_t) {
-  ENGINE_FAIL(
-      "sgemm_transpose16: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
-}
-
-bool sgemm_avx512_available() {
-  return false;
-}
-
-void sgemm_avx512_packed_b(bool,
-                           std::int64_t,
-                           std::int64_t,
-                           std::int64_t,
-                           float,
-                           const float*,
-                           std::int64_t,
-                           const SgemmPackB&,
-                           float,
-                           float*,
-                           std::int64_t) {
-  ENGINE_FAIL(
-      "sgemm_avx512: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
-}
-
-void sgemm_avx512_prepacked_b(bool,
-                              std::int64_t,
-                              std::int64_t,
-                              std::int64_t,
-                              float,
-                              const float*,
-                              std::int64_t,
-                              const float*,
-                              float,
-                              float*,
-                              std::int64_t) {
-  ENGINE_FAIL(
-      "sgemm_avx512: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
-}
-
-void sgemm_avx512(bool,
-                  bool,
-                  std::int64_t,
-                  std::int64_t,
-                  std::int64_t,
-                  float,
-                  const float*,
-                  std::int64_t,
-                  const float*,
-                  std::int64_t,
-                  float,
-                  float*,
-                  std::int64_t) {
-  ENGINE_FAIL(
-      "sgemm_avx512: this build has no AVX-512 kernel (configure with -DDREAMBOX_AVX512=ON)");
-}
-
-#endif
 
 }  // namespace kernels::cpu

@@ -12,20 +12,10 @@
 #include <limits>
 
 #include "engine/error.h"
+#include "kernels/cpu/avx512_target.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/sgemm_avx512.h"
-
-#if defined(DREAMBOX_AVX512) && defined(__x86_64__)
-// GCC 12 reports the _mm512_undefined_* placeholders inside the intrinsics it inlines into
-// target("avx512f") functions as uninitialized (a false positive in its own header).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#define DREAMBOX_AVX512_KERNEL 1
-#define AVX512_TARGET __attribute__((target("avx512f,fma")))
-#define AVX512_INLINE __attribute__((target("avx512f,fma"), always_inline)) inline
-#endif
 
 namespace kernels::cpu {
 
@@ -201,72 +191,60 @@ void from_blocked(const float* src,
   }
 }
 
-// v [36, tiles, C]: v[p][t][c] = (B^T d B)[p] for the 6x6 input tile d of tile t, channel c; xb is
-// the input blocked with the padding in place. Items are (image, channel group, tile row).
-AVX512_TARGET void input_transform(const float* xb,
-                                   const Blocked& b,
-                                   std::int64_t channels,
-                                   const Tiles& tiles,
-                                   float* v,
-                                   std::int64_t begin,
-                                   std::int64_t end) {
-  for (std::int64_t item = begin; item < end; ++item) {
-    const std::int64_t row = item % tiles.rows, group = item / tiles.rows % b.groups,
-                       n = item / (tiles.rows * b.groups);
-    const std::int64_t c0 = group * kLanes;
-    const __mmask16 mask = lane_mask(channels - c0);
-    for (std::int64_t col = 0; col < tiles.cols; ++col) {
-      const float* in = xb + b.at(n, group, row * kTile, col * kTile);
-      __m512 d[kPoints], out[kPoints];
-#pragma GCC unroll 6
-      for (int r = 0; r < kAlpha; ++r)
-#pragma GCC unroll 6
-        for (int c = 0; c < kAlpha; ++c)
-          d[r * kAlpha + c] = _mm512_load_ps(in + (r * b.width + c) * kLanes);
-      sandwich<kBT>(d, out);
-      const std::int64_t t = (n * tiles.rows + row) * tiles.cols + col;
-      float* dst = v + t * channels + c0;
-#pragma GCC unroll 36
-      for (int p = 0; p < kPoints; ++p)
-        _mm512_mask_storeu_ps(dst + p * tiles.count * channels, mask, out[p]);
-    }
-  }
-}
+// Item `item` of the transforms: tile row `row` of image n, channels [c0, c0 + 16) of the
+// blocked map (mask: those that exist).
+struct TileRow {
+  std::int64_t n, group, row, c0;
+  const Tiles& tiles;
+  __mmask16 mask;
+  AVX512_INLINE TileRow(std::int64_t item,
+                        const Tiles& t,
+                        const Blocked& b,
+                        std::int64_t channels)
+      : n(item / (t.rows * b.groups)),
+        group(item / t.rows % b.groups),
+        row(item % t.rows),
+        c0(group * kLanes),
+        tiles(t),
+        mask(lane_mask(channels - c0)) {}
+  // Index of the tile at column `col` of the row.
+  std::int64_t tile(std::int64_t col) const { return (n * tiles.rows + row) * tiles.cols + col; }
+};
 
-// dm [36, tiles, O]: dm[p][t][o] = (A dY A^T)[p] for the 4x4 tile dY of grad_out (the adjoint of
-// the output transform); gb is grad_out blocked, zeros past its edge. Items as input_transform.
-AVX512_TARGET void grad_output_transform(const float* gb,
-                                         const Blocked& b,
-                                         std::int64_t channels,
-                                         const Tiles& tiles,
-                                         float* dm,
-                                         std::int64_t begin,
-                                         std::int64_t end) {
+// dst [36, tiles, channels]: dst[p][t][c] = (L d L^T)[p] for the Q x Q patch d of the blocked map
+// src at tile t's corner, channel c; L [6, Q] is B^T (Q = 6: the input transform of the input
+// blocked with its padding in place) or A (Q = 4: the adjoint of the output transform, applied to
+// grad_out blocked with zeros past its edge). Items are (image, channel group, tile row).
+template <const auto& L>
+AVX512_TARGET void tile_transform(const float* src,
+                                  const Blocked& b,
+                                  std::int64_t channels,
+                                  const Tiles& tiles,
+                                  float* dst,
+                                  std::int64_t begin,
+                                  std::int64_t end) {
+  constexpr int Q = static_cast<int>(L[0].size());
+  static_assert(L.size() == kAlpha);
   for (std::int64_t item = begin; item < end; ++item) {
-    const std::int64_t row = item % tiles.rows, group = item / tiles.rows % b.groups,
-                       n = item / (tiles.rows * b.groups);
-    const std::int64_t o0 = group * kLanes;
-    const __mmask16 mask = lane_mask(channels - o0);
+    const TileRow r(item, tiles, b, channels);
     for (std::int64_t col = 0; col < tiles.cols; ++col) {
-      const float* in = gb + b.at(n, group, row * kTile, col * kTile);
-      __m512 dy[kTile * kTile], out[kPoints];
-#pragma GCC unroll 4
-      for (int i = 0; i < kTile; ++i)
-#pragma GCC unroll 4
-        for (int j = 0; j < kTile; ++j)
-          dy[i * kTile + j] = _mm512_load_ps(in + (i * b.width + j) * kLanes);
-      sandwich<kA>(dy, out);
-      const std::int64_t t = (n * tiles.rows + row) * tiles.cols + col;
-      float* dst = dm + t * channels + o0;
+      const float* in = src + b.at(r.n, r.group, r.row * kTile, col * kTile);
+      __m512 d[Q * Q], out[kPoints];
+#pragma GCC unroll 6
+      for (int i = 0; i < Q; ++i)
+#pragma GCC unroll 6
+        for (int j = 0; j < Q; ++j) d[i * Q + j] = _mm512_load_ps(in + (i * b.width + j) * kLanes);
+      sandwich<L>(d, out);
+      float* out_tile = dst + r.tile(col) * channels + r.c0;
 #pragma GCC unroll 36
       for (int p = 0; p < kPoints; ++p)
-        _mm512_mask_storeu_ps(dst + p * tiles.count * channels, mask, out[p]);
+        _mm512_mask_storeu_ps(out_tile + p * tiles.count * channels, r.mask, out[p]);
     }
   }
 }
 
 // yb (blocked, tiles.rows * 4 x tiles.cols * 4 pixels) = A^T M A of every tile; m [36, tiles, O].
-// Items as input_transform.
+// Items as tile_transform.
 AVX512_TARGET void output_transform(const float* m,
                                     const Blocked& b,
                                     std::int64_t channels,
@@ -275,19 +253,15 @@ AVX512_TARGET void output_transform(const float* m,
                                     std::int64_t begin,
                                     std::int64_t end) {
   for (std::int64_t item = begin; item < end; ++item) {
-    const std::int64_t row = item % tiles.rows, group = item / tiles.rows % b.groups,
-                       n = item / (tiles.rows * b.groups);
-    const std::int64_t o0 = group * kLanes;
-    const __mmask16 mask = lane_mask(channels - o0);
+    const TileRow r(item, tiles, b, channels);
     for (std::int64_t col = 0; col < tiles.cols; ++col) {
-      const std::int64_t t = (n * tiles.rows + row) * tiles.cols + col;
-      const float* src = m + t * channels + o0;
+      const float* src = m + r.tile(col) * channels + r.c0;
       __m512 in[kPoints], y[kTile * kTile];
 #pragma GCC unroll 36
       for (int p = 0; p < kPoints; ++p)
-        in[p] = _mm512_maskz_loadu_ps(mask, src + p * tiles.count * channels);
+        in[p] = _mm512_maskz_loadu_ps(r.mask, src + p * tiles.count * channels);
       sandwich<kAT>(in, y);
-      float* out = yb + b.at(n, group, row * kTile, col * kTile);
+      float* out = yb + b.at(r.n, r.group, r.row * kTile, col * kTile);
 #pragma GCC unroll 4
       for (int i = 0; i < kTile; ++i)
 #pragma GCC unroll 4
@@ -403,7 +377,7 @@ Tensor scratch(std::int64_t size) {
   return engine::empty({size}, {.dtype = engine::DType::f32});
 }
 
-// v [36, tiles, C] of x (see input_transform).
+// v [36, tiles, C] of x: (B^T d B) of every 6x6 input tile (see tile_transform).
 Tensor transformed_input(const Tensor& x, const Conv2dGeometry& g, const Tiles& tiles) {
   const std::int64_t channels = g.in_channels;
   const Blocked b{g.batch, channel_groups(channels), tiles.rows * kTile + 2,
@@ -413,8 +387,8 @@ Tensor transformed_input(const Tensor& x, const Conv2dGeometry& g, const Tiles& 
   for_planes(b, tiles, [&](std::int64_t first, std::int64_t last) {
     to_blocked(x.data_ptr<float>(), channels, g.height, g.width, g.pad_h, g.pad_w, b,
                xb.data_ptr<float>(), first * b.height, last * b.height);
-    input_transform(xb.data_ptr<float>(), b, channels, tiles, v.data_ptr<float>(),
-                    first * tiles.rows, last * tiles.rows);
+    tile_transform<kBT>(xb.data_ptr<float>(), b, channels, tiles, v.data_ptr<float>(),
+                        first * tiles.rows, last * tiles.rows);
   });
   return v;
 }
@@ -484,8 +458,9 @@ void winograd_conv2d_weight_grad(const Tensor& grad_out,
   for_planes(b, tiles, [&](std::int64_t first, std::int64_t last) {
     to_blocked(grad_out.data_ptr<float>(), out_ch, g.out_h, g.out_w, 0, 0, b, gb.data_ptr<float>(),
                first * b.height, last * b.height);
-    grad_output_transform(gb.data_ptr<float>(), b, out_ch, tiles, dm.data_ptr<float>(),
-                          first * tiles.rows, last * tiles.rows);
+    // dm [36, tiles, O]: (A dY A^T) of every 4x4 tile dY of grad_out
+    tile_transform<kA>(gb.data_ptr<float>(), b, out_ch, tiles, dm.data_ptr<float>(),
+                       first * tiles.rows, last * tiles.rows);
   });
   const Tensor du = scratch(kPoints * in_ch * out_ch);  // [36, C, O]
   const float *pv = v.data_ptr<float>(), *pdm = dm.data_ptr<float>();

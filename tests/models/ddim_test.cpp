@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "diffusion_golden.h"
+#include "formula_weights.h"
 #include "engine/autograd.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
@@ -144,23 +145,11 @@ TEST(DDIM, ClassifierFreeGuidanceCombinesHalves) {
   EXPECT_THROW(models::classifier_free_guidance(from_vector<float>({1, 2, 3}), 2.0), Error);
 }
 
-models::UNetConfig tiny_config() {
-  models::UNetConfig c;
-  c.sample_size = 16;
-  c.base_channels = 16;
-  c.channel_mult = {1, 2};
-  c.attention_resolutions = {8};
-  c.attention_head_dim = 8;
-  c.num_classes = 3;
-  c.norm_num_groups = 8;
-  return c;
-}
-
 // A tiny UNet whose zero-initialised convolutions get small random values, so that it is not
 // the zero function.
 std::unique_ptr<models::UNet2DModel> random_unet(std::uint64_t seed) {
   Generator gen(seed);
-  auto unet = std::make_unique<models::UNet2DModel>(tiny_config(), gen);
+  auto unet = std::make_unique<models::UNet2DModel>(test_formula::tiny_unet_config(), gen);
   autograd::NoGradGuard no_grad;
   for (auto& [name, p] : unet->named_parameters())
     if (max(abs(p)).item() == 0.0) normal_(p, 0.0, 0.05, gen);
@@ -292,7 +281,7 @@ TEST(Inpaint, MinSnrWeightsFollowTheSignalToNoiseRatio) {
 
 TEST(Inpaint, FewAdamWStepsOverfitTwoSamples) {
   Generator gen(31);
-  models::UNet2DModel unet(tiny_config(), gen);
+  models::UNet2DModel unet(test_formula::tiny_unet_config(), gen);
   const models::DDIMScheduler scheduler;
   const InpaintFixture f;
   // 2 images x 4 (timestep, noise) pairs, fixed: the loss on this batch must fall clearly.

@@ -1,5 +1,6 @@
 // Deterministic "formula" weights shared by the model tests and their golden generators
-// (tests/golden/gen_detector_heads.py load_formula): a sine wave per state-dict tensor.
+// (tests/golden/gen_detector_heads.py load_formula): a sine wave per state-dict tensor; the tiny
+// diffusion UNet those tests build.
 #pragma once
 
 #include <cmath>
@@ -8,6 +9,7 @@
 
 #include "engine/nn/module.h"
 #include "engine/tensor.h"
+#include "models/unet.h"
 
 namespace test_formula {
 
@@ -59,6 +61,20 @@ inline void load_diffusion_formula(engine::nn::Module& module) {
     values.emplace_back(state[i].first,
                         diffusion_formula(i, state[i].first, state[i].second.shape()));
   module.load_state_dict(values);
+}
+
+// The smallest UNet the configuration allows with every block kind: `size` px, two levels (size,
+// size / 2), 16 and 32 channels, attention at size / 2 (two heads of 8), `classes` classes + null.
+inline models::UNetConfig tiny_unet_config(std::int64_t size = 16, std::int64_t classes = 3) {
+  models::UNetConfig c;
+  c.sample_size = size;
+  c.base_channels = 16;
+  c.channel_mult = {1, 2};
+  c.attention_resolutions = {size / 2};
+  c.attention_head_dim = 8;
+  c.num_classes = classes;
+  c.norm_num_groups = 8;
+  return c;
 }
 
 }  // namespace test_formula

@@ -6,6 +6,7 @@
 
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
+#include "formula_weights.h"
 #include "models/ddim_inpaint.h"
 
 using namespace engine;
@@ -13,18 +14,6 @@ using namespace engine;
 namespace {
 
 constexpr std::int64_t kSize = 8;
-
-models::UNetConfig tiny_config() {
-  models::UNetConfig c;
-  c.sample_size = kSize;
-  c.base_channels = 16;
-  c.channel_mult = {1, 2};
-  c.attention_resolutions = {4};
-  c.attention_head_dim = 8;
-  c.num_classes = 2;
-  c.norm_num_groups = 8;
-  return c;
-}
 
 // One background shared by both classes; the box (rows 2-5, columns 1-6) holds a horizontal
 // gradient in red for class 0 and a vertical one in blue for class 1. Values in [-1, 1].
@@ -57,7 +46,7 @@ double masked_mean_abs(const Tensor& a, const Tensor& b, const Tensor& mask) {
 
 TEST(InpaintOverfit, TinyUNetPaintsBackEachClassPicture) {
   Generator gen(3);
-  models::UNet2DModel unet(tiny_config(), gen);
+  models::UNet2DModel unet(test_formula::tiny_unet_config(kSize, 2), gen);
   models::DDIMSchedulerConfig config;
   config.prediction_type = models::PredictionType::v_prediction;
   models::DDIMScheduler scheduler(config);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "diffusion_golden.h"
+#include "formula_weights.h"
 #include "engine/autograd.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
@@ -17,37 +18,6 @@ namespace {
 
 using diffusion_golden::golden;
 using diffusion_golden::kRegenerate;
-
-// The same formula as gen_diffusion.py: tensor `index` of the state dict.
-Tensor formula(std::size_t index, const std::string& name, const Shape& shape) {
-  const std::int64_t n = numel(shape);
-  std::vector<float> values(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double wave = std::sin(0.61 * static_cast<double>(i) + 0.37 * static_cast<double>(index));
-    double v;
-    if (name.ends_with("bias"))
-      v = 0.1 * wave;
-    else if (shape.size() == 1)
-      v = 1.0 + 0.1 * wave;
-    else
-      v = wave * std::sqrt(3.0 / static_cast<double>(n / shape[0]));
-    values[static_cast<std::size_t>(i)] = static_cast<float>(v);
-  }
-  return from_vector(values, shape);
-}
-
-models::UNetConfig tiny_config() {
-  models::UNetConfig c;
-  c.sample_size = 16;
-  c.base_channels = 16;
-  c.channel_mult = {1, 2};
-  c.layers_per_block = 1;
-  c.attention_resolutions = {8};
-  c.attention_head_dim = 8;
-  c.num_classes = 3;
-  c.norm_num_groups = 8;
-  return c;
-}
 
 // Largest |got - want| relative to the largest |want|.
 double relative_error(const Tensor& got, const Tensor& want) {
@@ -63,7 +33,7 @@ double relative_error(const Tensor& got, const Tensor& want) {
 
 TEST(UNet, NamesFollowDiffusersUNet2DModel) {
   Generator gen(1);
-  models::UNet2DModel unet(tiny_config(), gen);
+  models::UNet2DModel unet(test_formula::tiny_unet_config(), gen);
   std::ostringstream names;
   const auto state = unet.state_dict();
   for (std::size_t i = 0; i < state.size(); ++i) names << (i ? "," : "") << state[i].first;
@@ -80,12 +50,8 @@ TEST(UNet, NamesFollowDiffusersUNet2DModel) {
 TEST(UNet, ForwardAndBackwardMatchTorchReference) {
   const auto& g = golden();
   Generator gen(1);
-  models::UNet2DModel unet(tiny_config(), gen);
-  const auto state = unet.state_dict();
-  nn::NamedTensors values;
-  for (std::size_t i = 0; i < state.size(); ++i)
-    values.emplace_back(state[i].first, formula(i, state[i].first, state[i].second.shape()));
-  unet.load_state_dict(values);
+  models::UNet2DModel unet(test_formula::tiny_unet_config(), gen);
+  test_formula::load_diffusion_formula(unet);  // the same formula as gen_diffusion.py
   unet.eval();
 
   Tensor x = g.at("unet.input").clone();
@@ -136,14 +102,14 @@ TEST(UNet, CpuDemoForwardShape) {
 
 TEST(UNet, BadConfigsAndInputsGiveClearErrors) {
   EXPECT_THROW(models::UNetConfig::preset("gpu-huge"), Error);
-  models::UNetConfig c = tiny_config();
+  models::UNetConfig c = test_formula::tiny_unet_config();
   c.sample_size = 17;  // not divisible by 2
   EXPECT_THROW(c.validate(), Error);
-  c = tiny_config();
+  c = test_formula::tiny_unet_config();
   c.base_channels = 12;  // not a multiple of 8 groups
   EXPECT_THROW(models::UNet2DModel{c}, Error);
   Generator gen(4);
-  models::UNet2DModel unet(tiny_config(), gen);
+  models::UNet2DModel unet(test_formula::tiny_unet_config(), gen);
   const Tensor t = from_vector<std::int64_t>({1});
   try {
     unet.forward(randn({1, 7, 17, 17}, gen), t, from_vector<std::int64_t>({0}));

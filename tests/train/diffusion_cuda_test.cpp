@@ -83,25 +83,12 @@ void to_f64(nn::Module& module) {
   }
 }
 
-// The smallest UNet the configuration allows with every block kind: 16 px, two levels (16, 8),
-// 16 and 32 channels, attention at 8 px (two heads of 8), 3 classes + null.
-models::UNetConfig tiny_config() {
-  models::UNetConfig c;
-  c.sample_size = 16;
-  c.base_channels = 16;
-  c.channel_mult = {1, 2};
-  c.attention_resolutions = {8};
-  c.attention_head_dim = 8;
-  c.num_classes = 3;
-  c.norm_num_groups = 8;
-  return c;
-}
-
 // A CPU UNet with formula weights (no zero-initialised layers), its copy moved to cuda and (when
 // asked) an f64 copy on the CPU.
 struct UNetPair {
   Generator gen{1};
-  models::UNet2DModel cpu{tiny_config(), gen}, cuda{tiny_config(), gen}, f64{tiny_config(), gen};
+  const models::UNetConfig config = test_formula::tiny_unet_config();
+  models::UNet2DModel cpu{config, gen}, cuda{config, gen}, f64{config, gen};
   UNetPair() {
     test_formula::load_diffusion_formula(cpu);
     cuda.load_state_dict(cpu.state_dict());
