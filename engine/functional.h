@@ -66,8 +66,8 @@ Tensor group_norm(const Tensor& x,
                   const Tensor& bias = {},
                   double eps = 1e-5);
 // silu(group_norm(x) * (1 + scale) + shift), the UNet's norm-then-activation; scale and shift
-// [N, C] per sample (both or neither). Without autograd on the CPU it is one fused pass with the
-// same result as the ops; otherwise it is those ops.
+// [N, C] per sample (both or neither). On the CPU it is one fused pass with the same result as
+// the ops and a fused backward (kernels/cpu/group_norm_silu.h); on cuda it is those ops.
 Tensor group_norm_silu(const Tensor& x,
                        std::int64_t num_groups,
                        const Tensor& weight = {},

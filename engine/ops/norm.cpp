@@ -1,11 +1,16 @@
 // Normalisation front-ends. Batch, group and layer norm all reshape their input so that each
 // row of a [R, M] matrix is one normalisation group, run the fused row kernel, then apply the
-// per-channel affine with ordinary (differentiable) broadcast ops.
+// per-channel affine with ordinary (differentiable) broadcast ops. The UNet's GroupNorm + SiLU is
+// one fused kernel with its own backward on the CPU.
 #include "kernels/cpu/norm.h"
+
+#include <algorithm>
+
 #include "engine/autograd.h"
 #include "engine/device_kernel.h"
 #include "engine/functional.h"
 #include "engine/ops.h"
+#include "kernels/cpu/group_norm_silu.h"
 
 namespace engine {
 
@@ -150,18 +155,12 @@ Tensor group_norm_silu(const Tensor& x,
     per_sample[1] = x.size(1);
   }
   const Tensor scale1 = scale.defined() ? add(scale, 1.0) : Tensor();  // [N, C]
-  const bool any_grad = autograd::grad_enabled() &&
-                        (x.requires_grad() || (weight.defined() && weight.requires_grad()) ||
-                         (bias.defined() && bias.requires_grad()) ||
-                         (scale.defined() && (scale.requires_grad() || shift.requires_grad())));
-  const bool cpu = x.device().is_cpu() && (!weight.defined() || weight.device().is_cpu()) &&
-                   (!bias.defined() || bias.device().is_cpu()) &&
-                   (!scale.defined() || (scale.device().is_cpu() && shift.device().is_cpu()));
-  const bool same_dtype =
-      is_floating(x.dtype()) && (!weight.defined() || weight.dtype() == x.dtype()) &&
-      (!bias.defined() || bias.dtype() == x.dtype()) &&
-      (!scale.defined() || (scale.dtype() == x.dtype() && shift.dtype() == x.dtype()));
-  if (any_grad || !cpu || !same_dtype || x.dim() < 2) {
+  const std::vector<Tensor> inputs{x, weight, bias, scale1, shift};
+  const bool cpu_same_dtype = is_floating(x.dtype()) && std::all_of(
+      inputs.begin(), inputs.end(), [&](const Tensor& t) {
+        return !t.defined() || (t.device().is_cpu() && t.dtype() == x.dtype());
+      });
+  if (!cpu_same_dtype || x.dim() < 2) {  // the ops (cuda, mixed dtypes)
     Tensor y = group_norm(x, num_groups, weight, bias, eps);
     if (scale.defined()) y = add(mul(y, scale1.reshape(per_sample)), shift.reshape(per_sample));
     return silu(y);
@@ -170,14 +169,35 @@ Tensor group_norm_silu(const Tensor& x,
                " groups do not divide the ", x.size(1), " channels of ", x.str());
   check_channel_vector(weight, x.size(1), "weight", "group_norm_silu");
   check_channel_vector(bias, x.size(1), "bias", "group_norm_silu");
-  const Tensor xc = x.contiguous();
+  const auto contiguous = [](const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); };
+  const Tensor xc = x.contiguous(), w = contiguous(weight), b = contiguous(bias),
+               s1 = contiguous(scale1), sh = contiguous(shift);
   Tensor out = empty_like(xc);
+  const bool grad = autograd::needs_graph({xc, w, b, s1, sh});
+  const TensorOptions stats{.dtype = x.dtype()};
+  const Tensor mean = grad ? empty({x.size(0) * num_groups}, stats) : Tensor();  // [N * groups]
+  const Tensor rstd = grad ? empty({x.size(0) * num_groups}, stats) : Tensor();
   if (out.numel() > 0)
-    kernels::cpu::group_norm_silu(xc, num_groups, eps,
-                                  weight.defined() ? weight.contiguous() : Tensor(),
-                                  bias.defined() ? bias.contiguous() : Tensor(),
-                                  scale1.defined() ? scale1.contiguous() : Tensor(),
-                                  shift.defined() ? shift.contiguous() : Tensor(), out);
+    kernels::cpu::group_norm_silu(xc, num_groups, eps, w, b, s1, sh, out, mean, rstd);
+  const auto detached = [](const Tensor& t) { return t.defined() ? t.detach() : Tensor(); };
+  autograd::record(
+      "group_norm_silu", out, {xc, w, b, s1, sh},
+      [num_groups, mean, rstd, x = xc.detach(), w = detached(w), b = detached(b),
+       s1 = detached(s1), sh = detached(sh)](const Tensor& g, const autograd::NeedsGrad& needs) {
+        const auto grad_like = [&](std::size_t i, const Tensor& t) {
+          return needs[i] ? empty_like(t) : Tensor();
+        };
+        const kernels::cpu::GroupNormSiluGrads grads{grad_like(0, x), grad_like(1, w),
+                                                     grad_like(2, b), grad_like(3, s1),
+                                                     grad_like(4, sh)};
+        if (x.numel() > 0)
+          kernels::cpu::group_norm_silu_backward(g.contiguous(), x, num_groups, mean, rstd, w, b,
+                                                 s1, sh, grads);
+        else
+          for (const Tensor& t : {grads.weight, grads.bias, grads.scale1, grads.shift})
+            if (t.defined()) t.zero_();
+        return std::vector<Tensor>{grads.x, grads.weight, grads.bias, grads.scale1, grads.shift};
+      });
   return out;
 }
 
