@@ -15,6 +15,7 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/im2col_pack.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/row_stats.h"
 #include "kernels/cpu/sgemm_avx512.h"
 #include "kernels/cpu/winograd.h"
 
@@ -325,9 +326,9 @@ void conv2d_backward(const Tensor& grad_out,
       T* gb = grad_bias.data_ptr<T>();
       parallel_for(g.out_channels, g.batch * s.p, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t o = begin; o < end; ++o) {
-          double acc = 0;
+          double acc = 0;  // 8 interleaved partial sums per plane (row_stats.h)
           for (std::int64_t n = 0; n < g.batch; ++n)
-            for (std::int64_t i = 0; i < s.p; ++i) acc += go[(n * g.out_channels + o) * s.p + i];
+            acc += sum_of(go + (n * g.out_channels + o) * s.p, s.p, [](double v) { return v; });
           gb[o] = static_cast<T>(acc);
         }
       });

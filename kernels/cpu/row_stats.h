@@ -1,5 +1,5 @@
 // Row statistics of the CPU normalisation kernels: mean and 1 / std of a row, accumulated in
-// double over 8 interleaved partial sums (shared by row_norm_forward and group_norm_silu).
+// double over 8 interleaved partial sums (row_norm_forward, group_norm_silu, conv bias grads).
 #pragma once
 
 #include <cmath>
