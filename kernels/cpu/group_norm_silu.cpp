@@ -1,7 +1,8 @@
 // GroupNorm + affine + scale-shift + SiLU in one pass per (sample, group) row; the backward
 // recomputes z from x and the saved statistics: pass 1 forms dz = g silu'(z) and the per-channel
 // sums that every small gradient and the normalisation's mean terms need, pass 2 turns dz into
-// grad_x in place. f32 on AVX-512 CPUs runs both passes 16 lanes at a time (exp512).
+// grad_x in place. f32 on AVX-512 CPUs runs both backward passes 16 lanes at a time (exp512) and
+// the forward's normalisation and affine (its exp stays expf, as the unary silu's).
 #include "kernels/cpu/group_norm_silu.h"
 
 #include <algorithm>
@@ -59,6 +60,37 @@ void norm_grad(const T* x, const Plane<T>& c, T k, T m1, T m2, std::int64_t p, T
 #ifdef DREAMBOX_AVX512_KERNEL
 AVX512_TARGET __mmask16 first_lanes(std::int64_t count) {
   return count >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << count) - 1u);
+}
+
+// The present parts of a plane's affine and scale-shift (null: absent).
+struct Affine {
+  const float *w, *b, *s, *h;
+};
+
+// dst = (((x - mean) * inv) * w + b) * s + h for the p values of a plane, 16 at a time, with the
+// float operations of the scalar loop in group_norm_silu (standardised in double, rounded to
+// float, then one rounding per present operation), so the results are the same bits.
+AVX512_TARGET void normalized_affine_avx512(
+    const float* x, const RowStats& st, const Affine& a, std::int64_t p, float* dst) {
+  const __m512d mean = _mm512_set1_pd(st.mean), inv = _mm512_set1_pd(st.inv);
+  for (std::int64_t i = 0; i < p; i += 16) {
+    const __mmask16 m = first_lanes(p - i);
+    const __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
+    const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(
+        _mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(xv)), mean), inv));
+    const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(
+        _mm512_sub_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(
+                          _mm512_castps_pd(xv), 1))),
+                      mean),
+        inv));
+    __m512 v = _mm512_castpd_ps(_mm512_insertf64x4(
+        _mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+    if (a.w) v = _mm512_mul_ps(v, _mm512_set1_ps(*a.w));
+    if (a.b) v = _mm512_add_ps(v, _mm512_set1_ps(*a.b));
+    if (a.s) v = _mm512_mul_ps(v, _mm512_set1_ps(*a.s));
+    if (a.h) v = _mm512_add_ps(v, _mm512_set1_ps(*a.h));
+    _mm512_mask_storeu_ps(dst + i, m, v);
+  }
 }
 
 // silu_grad for f32, 16 lanes at a time (masked-off lanes read x = g = 0, so their dz is 0).
@@ -121,6 +153,7 @@ void group_norm_silu(const Tensor& x,
     const T *xp = x.data_ptr<T>(), *w = data_or_null<T>(weight), *b = data_or_null<T>(bias),
             *s1 = data_or_null<T>(scale1), *sh = data_or_null<T>(shift);
     T *op = out.data_ptr<T>(), *mp = data_or_null<T>(mean), *rp = data_or_null<T>(rstd);
+    [[maybe_unused]] const bool vector = std::is_same_v<T, float> && sgemm_avx512_available();
     parallel_for(n * groups, 4 * m, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t r = begin; r < end; ++r) {
         const T* in = xp + r * m;
@@ -132,6 +165,17 @@ void group_norm_silu(const Tensor& x,
           const std::int64_t ch = c0 + k, nc = sample * c + ch;
           const T* src = in + k * p;
           T* dst = op + r * m + k * p;
+#ifdef DREAMBOX_AVX512_KERNEL
+          if constexpr (std::is_same_v<T, float>)
+            if (vector) {
+              const Affine a{w ? &w[ch] : nullptr, b ? &b[ch] : nullptr, s1 ? &s1[nc] : nullptr,
+                             sh ? &sh[nc] : nullptr};
+              normalized_affine_avx512(src, s, a, p, dst);
+              for (std::int64_t i = 0; i < p; ++i)  // silu as the unary kernel
+                dst[i] = dst[i] * (1.f / (1.f + std::exp(-dst[i])));
+              continue;
+            }
+#endif
           for (std::int64_t i = 0; i < p; ++i) {
             T v = static_cast<T>((src[i] - s.mean) * s.inv);  // as row_norm_forward
             if (w) v = T(v * w[ch]);                          // the affine: mul, then add
