@@ -3,7 +3,8 @@
 // of its gradients are single GEMMs with the weights. Small feature maps fold the whole batch into
 // one chunk so that the GEMMs stay wide; 1x1/stride-1/unpadded convs use the input directly. With
 // the AVX-512 f32 GEMM the column matrix is never stored (kernels/cpu/im2col_pack.h), and the
-// input gradient of a stride-1 conv is the forward conv of grad_out with the flipped weights.
+// input gradient of a stride-1 conv is the forward conv of grad_out with the flipped weights, that
+// of a strided one a stride-1 conv per input phase (kernels/cpu/phase_input_grad.h).
 // f32 3x3 stride-1 convs run Winograd F(4x4, 3x3) instead (kernels/cpu/winograd.h).
 #include "kernels/cpu/conv.h"
 
@@ -15,6 +16,7 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/im2col_pack.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/phase_input_grad.h"
 #include "kernels/cpu/row_stats.h"
 #include "kernels/cpu/sgemm_avx512.h"
 #include "kernels/cpu/winograd.h"
@@ -266,7 +268,12 @@ void conv2d_backward(const Tensor& grad_out,
     if (data_as_conv)
       conv2d_forward(grad_out, flipped_weights<T>(weight, g), Tensor(), input_grad_geometry(g),
                      grad_x);
-    const Tensor gx = data_as_conv ? Tensor() : grad_x;  // the input gradient still to compute here
+    const bool data_by_phase =
+        grad_x.defined() && std::is_same_v<T, float> && phase_input_grad_applies(g);
+    if constexpr (std::is_same_v<T, float>)
+      if (data_by_phase) phase_input_grad(grad_out, weight, g, grad_x);
+    // The input gradient still to compute here.
+    const Tensor gx = data_as_conv || data_by_phase ? Tensor() : grad_x;
     const bool weight_winograd = grad_weight.defined() && use_winograd<T>(g);
     if constexpr (std::is_same_v<T, float>)
       if (weight_winograd) winograd_conv2d_weight_grad(grad_out, x, g, grad_weight);
