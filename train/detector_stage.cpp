@@ -133,6 +133,7 @@ nlohmann::json evaluate_detector_variant(const Options& base,
   data::write_detections(run.file("detections_test.json"), d.test, test);
   summary["test_detections"] = test.size();
   summary["id"] = detection_metrics(d.test, test);
+  summary["id"].update(class_accuracy_json(class_accuracy(d.test, test, o.ood_score_threshold)));
   // `detect`'s default OOD threshold (95% ID recall), kept with the evaluated checkpoint.
   summary["ood_threshold"] =
       record_ood_threshold(test, o.ood_score_threshold, variant.score, run.checkpoint_path());

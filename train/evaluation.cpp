@@ -2,6 +2,9 @@
 // and the JSON layout of the metrics in summary.json.
 #include "train/evaluation.h"
 
+#include <algorithm>
+#include <map>
+
 #include "train/metrics/detection_ap.h"
 #include "train/metrics/ood_metrics.h"
 
@@ -32,6 +35,35 @@ nlohmann::json detection_metrics(const data::Dataset& test,
           {"AP_large", coco.ap_large},
           {"VOC07_AP50", voc.map},
           {"per_class_AP", coco.per_class_ap}};
+}
+
+const data::Object* object_under(const data::ImageRecord& image, const data::Box& box) {
+  const data::Object* best = nullptr;
+  double best_iou = 0.5;
+  for (const auto& o : image.objects)
+    if (const double v = data::iou(o.box, box); v >= best_iou) best = &o, best_iou = v;
+  return best;
+}
+
+ClassAccuracy class_accuracy(const data::Dataset& test,
+                             const std::vector<data::Detection>& detections,
+                             double score_threshold) {
+  ClassAccuracy a;
+  std::map<int, int> per_class;  // object class -> detections on such objects
+  for (const auto& d : detections)
+    if (d.score > score_threshold)
+      if (const data::Object* o = object_under(test.images.at(d.image), d.box)) {
+        ++a.total;
+        a.right += d.label == o->label ? 1 : 0;
+        a.majority = std::max(a.majority, ++per_class[o->label]);
+      }
+  return a;
+}
+
+nlohmann::json class_accuracy_json(const ClassAccuracy& a) {
+  return {{"class_accuracy", a.value()},
+          {"class_accuracy_detections", a.total},
+          {"class_majority_share", a.majority_share()}};
 }
 
 const char* to_string(OodScoreSource source) {

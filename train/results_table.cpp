@@ -20,10 +20,10 @@ std::string percent(const nlohmann::json& metrics, const char* key) {
 std::string results_markdown(const std::vector<std::pair<std::string, nlohmann::json>>& rows,
                              const std::vector<std::string>& ood_sets) {
   std::ostringstream out;
-  out << "| detector | steps | OOD score | ID AP | ID AP50 |";
+  out << "| detector | steps | OOD score | ID AP | ID AP50 | ID class acc |";
   for (const auto& set : ood_sets)
     out << " " << set << " FPR95 | " << set << " AUROC | " << set << " AUPR |";
-  out << "\n|---|---|---|---|---|";
+  out << "\n|---|---|---|---|---|---|";
   for (std::size_t i = 0; i < ood_sets.size(); ++i) out << "---|---|---|";
   out << "\n";
   std::vector<std::string> notes;
@@ -32,7 +32,7 @@ std::string results_markdown(const std::vector<std::pair<std::string, nlohmann::
     const nlohmann::json steps = summary.value("checkpoint_step", nlohmann::json());
     out << "| " << name << " | " << (steps.is_number() ? steps.dump() : "?") << " | "
         << summary.value("ood_score", std::string("?")) << " | " << percent(id, "AP") << " | "
-        << percent(id, "AP50") << " |";
+        << percent(id, "AP50") << " | " << percent(id, "class_accuracy") << " |";
     for (const auto& set : ood_sets) {
       const nlohmann::json m = summary.value("ood_" + set, nlohmann::json::object());
       out << " " << percent(m, "FPR95") << " | " << percent(m, "AUROC") << " | "
@@ -43,7 +43,9 @@ std::string results_markdown(const std::vector<std::pair<std::string, nlohmann::
     out << "\n";
   }
   if (!ood_sets.empty())
-    out << "\nx100. FPR95 lower is better; AUROC and AUPR (AUPR-In) higher is better. ID "
+    out << "\nx100. ID class acc: share of the confident ID detections lying on an object (IoU >= "
+           "0.5) that name its class. FPR95 lower is better; AUROC and AUPR (AUPR-In) higher is "
+           "better. ID "
            "detections above the class-score threshold are positives, OOD-set detections "
            "negatives.\n";
   for (const auto& note : notes) out << "- n/a (" << note << ")\n";

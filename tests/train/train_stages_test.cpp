@@ -242,7 +242,7 @@ TEST_F(TrainLoop, PipelineTrainsEvaluatesAndReusesItsOutputs) {
 TEST(TrainResultsTable, RowsPerDetectorColumnsPerOodSet) {
   const nlohmann::json vanilla = {{"checkpoint_step", 400},
                                   {"ood_score", "energy (-LSE)"},
-                                  {"id", {{"AP", 0.5}, {"AP50", 0.75}}},
+                                  {"id", {{"AP", 0.5}, {"AP50", 0.75}, {"class_accuracy", 0.6}}},
                                   {"ood_far", {{"FPR95", 0.4}, {"AUROC", 0.9}, {"AUPR_in", 0.955}}},
                                   {"ood_near", {{"error", "no OOD detection above 0.3"}}}};
   const nlohmann::json dreambox = {{"ood_score", "head"}, {"id", {{"AP", 0.25}, {"AP50", 0.5}}}};
@@ -250,16 +250,16 @@ TEST(TrainResultsTable, RowsPerDetectorColumnsPerOodSet) {
       train::results_markdown({{"vanilla", vanilla}, {"dreambox", dreambox}}, {"far", "near"});
   EXPECT_NE(
       md.find(
-          "| detector | steps | OOD score | ID AP | ID AP50 | far FPR95 | far AUROC | far AUPR | "
-          "near FPR95 | near AUROC | near AUPR |"),
+          "| detector | steps | OOD score | ID AP | ID AP50 | ID class acc | far FPR95 | far AUROC "
+          "| far AUPR | near FPR95 | near AUROC | near AUPR |"),
       std::string::npos)
       << md;
   EXPECT_NE(
-      md.find("| vanilla | 400 | energy (-LSE) | 50.0 | 75.0 | 40.0 | 90.0 | 95.5 | n/a | n/a | "
-              "n/a |"),
+      md.find("| vanilla | 400 | energy (-LSE) | 50.0 | 75.0 | 60.0 | 40.0 | 90.0 | 95.5 | n/a | "
+              "n/a | n/a |"),
       std::string::npos)
       << md;
-  EXPECT_NE(md.find("| dreambox | ? | head | 25.0 | 50.0 | n/a |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| dreambox | ? | head | 25.0 | 50.0 | n/a | n/a |"), std::string::npos) << md;
   EXPECT_NE(md.find("vanilla, near: no OOD detection above 0.3"), std::string::npos) << md;
   const auto j = train::results_json({{"vanilla", vanilla}}, {"far"});
   EXPECT_EQ(j["detectors"][0]["detector"], "vanilla");
@@ -278,6 +278,10 @@ TEST(TrainEvaluation, MetricsOfPerfectAndSeparatedDetections) {
   for (std::size_t i = 0; i < 2; ++i)
     for (const auto& o : image.objects) perfect.push_back({i, o.box, o.label, 0.9, 0.1});
   const auto id = train::detection_metrics(test, perfect);
+  const train::ClassAccuracy all_right = train::class_accuracy(test, perfect, 0.5);
+  EXPECT_EQ(all_right.right, 4);
+  EXPECT_EQ(all_right.total, 4);
+  EXPECT_EQ(all_right.majority, 2);
   EXPECT_DOUBLE_EQ(id["AP"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(id["VOC07_AP50"].get<double>(), 1.0);
   std::vector<data::Detection> ood{{0, data::Box{0, 0, 20, 20}, 0, 0.8, 0.9},
@@ -295,6 +299,34 @@ TEST(TrainEvaluation, MetricsOfPerfectAndSeparatedDetections) {
   EXPECT_DOUBLE_EQ(
       train::ood_metrics(perfect, ood, 0.5, train::OodScoreSource::head)["AUROC"].get<double>(),
       0.0);
+}
+
+// Class accuracy counts confident detections on objects (IoU >= 0.5 with the best-overlapping one)
+// and compares their label with that object's; the majority share is what one class would get.
+TEST(TrainEvaluation, ClassAccuracyOfDetectionsOnObjects) {
+  data::Dataset test;
+  test.categories = {{1, "circle", ""}, {2, "square", ""}};
+  data::ImageRecord image;
+  image.width = image.height = 100;
+  image.objects.push_back({data::Box{10, 10, 50, 50}, 0});
+  image.objects.push_back({data::Box{60, 60, 90, 95}, 1});
+  test.images = {image};
+  const std::vector<data::Detection> dets = {
+      {0, data::Box{10, 10, 50, 50}, 0, 0.9, 0},  // right class
+      {0, data::Box{12, 10, 50, 52}, 1, 0.8, 0},  // on the circle, called square
+      {0, data::Box{60, 60, 90, 95}, 1, 0.2, 0},  // right but below the score threshold
+      {0, data::Box{0, 0, 30, 30}, 0, 0.9, 0},    // IoU < 0.5 with the circle: on no object
+      {0, data::Box{61, 60, 90, 95}, 0, 0.7, 0},  // on the square, called circle
+  };
+  const train::ClassAccuracy a = train::class_accuracy(test, dets, 0.3);
+  EXPECT_EQ(a.right, 1);
+  EXPECT_EQ(a.total, 3);
+  EXPECT_EQ(a.majority, 2);  // two of the three lie on the circle
+  EXPECT_DOUBLE_EQ(a.value(), 1.0 / 3);
+  const auto j = train::class_accuracy_json(a);
+  EXPECT_DOUBLE_EQ(j["class_majority_share"].get<double>(), 2.0 / 3);
+  EXPECT_EQ(j["class_accuracy_detections"], 3);
+  EXPECT_EQ(train::class_accuracy(test, {}, 0.3).value(), 0.0);
 }
 
 }  // namespace
