@@ -11,6 +11,14 @@
 #define DREAMBOX_AVX512_KERNEL 1
 #define AVX512_TARGET __attribute__((target("avx512f,fma")))
 #define AVX512_INLINE __attribute__((target("avx512f,fma"), always_inline)) inline
+#include <cstdint>
+
+namespace kernels::cpu {
+// The mask of the first n of 16 float lanes (none for n <= 0, all for n >= 16): loop tails.
+AVX512_INLINE __mmask16 first_lanes(std::int64_t n) {
+  return static_cast<__mmask16>(n >= 16 ? 0xFFFFu : n <= 0 ? 0u : (1u << n) - 1u);
+}
+}  // namespace kernels::cpu
 #else
 #define AVX512_TARGET
 #define AVX512_INLINE inline

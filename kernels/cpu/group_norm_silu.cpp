@@ -58,10 +58,6 @@ void norm_grad(const T* x, const Plane<T>& c, T k, T m1, T m2, std::int64_t p, T
 }
 
 #ifdef DREAMBOX_AVX512_KERNEL
-AVX512_TARGET __mmask16 first_lanes(std::int64_t count) {
-  return count >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << count) - 1u);
-}
-
 // The present parts of a plane's affine and scale-shift (null: absent).
 struct Affine {
   const float *w, *b, *s, *h;

@@ -17,10 +17,6 @@ constexpr int kPanel = kSgemmPanelWidth;
 // vectors and a permute), the last 16 or fewer through masked loads that read nothing past
 // src[(count - 1) * stride].
 #ifdef DREAMBOX_AVX512_KERNEL
-AVX512_INLINE __mmask16 first_lanes(std::int64_t n) {
-  return static_cast<__mmask16>(n >= 16 ? 0xFFFFu : n <= 0 ? 0u : (1u << n) - 1u);
-}
-
 AVX512_INLINE void copy_strided(const float* src,
                                 std::int64_t stride,
                                 std::int64_t count,

@@ -93,12 +93,6 @@ AVX512_INLINE void sandwich(const __m512* in, __m512* out) {
     for (int b = 0; b < P; ++b) out[a * P + b] = combine(L[b], tmp + a * Q, 1);
 }
 
-// The mask of the first `count` lanes.
-AVX512_INLINE __mmask16 lane_mask(std::int64_t count) {
-  if (count <= 0) return 0;
-  return count >= kLanes ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << count) - 1u);
-}
-
 // The tiles of the output: a grid of rows x cols 4x4 tiles per image, `count` over the batch;
 // tile t = (image * rows + tile row) * cols + tile column.
 struct Tiles {
@@ -206,7 +200,7 @@ struct TileRow {
         row(item % t.rows),
         c0(group * kLanes),
         tiles(t),
-        mask(lane_mask(channels - c0)) {}
+        mask(first_lanes(channels - c0)) {}
   // Index of the tile at column `col` of the row.
   std::int64_t tile(std::int64_t col) const { return (n * tiles.rows + row) * tiles.cols + col; }
 };
@@ -316,7 +310,7 @@ AVX512_TARGET void weight_transform(const float* wt,
   const std::int64_t columns = panel_columns(out_ch), groups = columns / kLanes;
   for (std::int64_t item = begin; item < end; ++item) {
     const std::int64_t c = item / groups, o0 = item % groups * kLanes;
-    const __mmask16 mask = lane_mask(out_ch - o0);
+    const __mmask16 mask = first_lanes(out_ch - o0);
     __m512 k[9], out[kPoints];
 #pragma GCC unroll 9
     for (int i = 0; i < 9; ++i) k[i] = _mm512_maskz_loadu_ps(mask, wt + (c * 9 + i) * out_ch + o0);
@@ -338,7 +332,7 @@ AVX512_TARGET void weight_grad_transform(const float* du,
   const std::int64_t groups = channel_groups(out_ch);
   for (std::int64_t item = begin; item < end; ++item) {
     const std::int64_t c = item / groups, o0 = item % groups * kLanes;
-    const __mmask16 mask = lane_mask(out_ch - o0);
+    const __mmask16 mask = first_lanes(out_ch - o0);
     __m512 in[kPoints], k[9];
 #pragma GCC unroll 36
     for (int p = 0; p < kPoints; ++p)
