@@ -103,6 +103,14 @@ struct Tiles {
         count(g.batch * rows * cols) {}
 };
 
+// Floats from one point to the next in a [36, rows, cols] stack of the 36 products' matrices: one
+// vector more than rows * cols, so that the 36 points of a tile do not share cache sets (a
+// power-of-two stride, e.g. 512 tiles x 32 channels = 64 KiB, maps all 36 into one set of L1 and
+// of L2, more than their ways).
+std::int64_t point_stride(std::int64_t rows, std::int64_t cols) {
+  return rows * cols + kLanes;
+}
+
 std::int64_t channel_groups(std::int64_t channels) {
   return (channels + kLanes - 1) / kLanes;
 }
@@ -232,7 +240,7 @@ AVX512_TARGET void tile_transform(const float* src,
       float* out_tile = dst + r.tile(col) * channels + r.c0;
 #pragma GCC unroll 36
       for (int p = 0; p < kPoints; ++p)
-        _mm512_mask_storeu_ps(out_tile + p * tiles.count * channels, r.mask, out[p]);
+        _mm512_mask_storeu_ps(out_tile + p * point_stride(tiles.count, channels), r.mask, out[p]);
     }
   }
 }
@@ -253,7 +261,7 @@ AVX512_TARGET void output_transform(const float* m,
       __m512 in[kPoints], y[kTile * kTile];
 #pragma GCC unroll 36
       for (int p = 0; p < kPoints; ++p)
-        in[p] = _mm512_maskz_loadu_ps(r.mask, src + p * tiles.count * channels);
+        in[p] = _mm512_maskz_loadu_ps(r.mask, src + p * point_stride(tiles.count, channels));
       sandwich<kAT>(in, y);
       float* out = yb + b.at(r.n, r.group, r.row * kTile, col * kTile);
 #pragma GCC unroll 4
@@ -298,9 +306,10 @@ std::int64_t panel_columns(std::int64_t out_ch) {
   return (out_ch + kSgemmPanelWidth - 1) / kSgemmPanelWidth * kSgemmPanelWidth;
 }
 
-// u [36, O / 64, C, 64] (O rounded up, zeros past it): u[p] is (G w[o][c] G^T)[p] as a [C, O]
-// matrix stored in the GEMM's packed panel layout, so the 36 products read it in place; from the
-// weights transposed to wt [C * 9, O]. Items are (input channel, 16-output group) pairs.
+// u [36, O / 64, C, 64] (O rounded up, zeros past it; points point_stride apart): u[p] is
+// (G w[o][c] G^T)[p] as a [C, O] matrix in the GEMM's packed panel layout, so the 36 products read
+// it in place; from the weights transposed to wt [C * 9, O]. Items are (input channel, 16-output
+// group) pairs.
 AVX512_TARGET void weight_transform(const float* wt,
                                     std::int64_t in_ch,
                                     std::int64_t out_ch,
@@ -317,7 +326,8 @@ AVX512_TARGET void weight_transform(const float* wt,
     sandwich<kG>(k, out);
     float* dst = u + (o0 / kSgemmPanelWidth * in_ch + c) * kSgemmPanelWidth + o0 % kSgemmPanelWidth;
 #pragma GCC unroll 36
-    for (int p = 0; p < kPoints; ++p) _mm512_storeu_ps(dst + p * in_ch * columns, out[p]);
+    for (int p = 0; p < kPoints; ++p)
+      _mm512_storeu_ps(dst + p * point_stride(in_ch, columns), out[p]);
   }
 }
 
@@ -336,7 +346,7 @@ AVX512_TARGET void weight_grad_transform(const float* du,
     __m512 in[kPoints], k[9];
 #pragma GCC unroll 36
     for (int p = 0; p < kPoints; ++p)
-      in[p] = _mm512_maskz_loadu_ps(mask, du + (p * in_ch + c) * out_ch + o0);
+      in[p] = _mm512_maskz_loadu_ps(mask, du + p * point_stride(in_ch, out_ch) + c * out_ch + o0);
     sandwich<kGT>(in, k);
 #pragma GCC unroll 9
     for (int i = 0; i < 9; ++i) _mm512_mask_storeu_ps(gwt + (c * 9 + i) * out_ch + o0, mask, k[i]);
@@ -377,7 +387,7 @@ Tensor transformed_input(const Tensor& x, const Conv2dGeometry& g, const Tiles& 
   const Blocked b{g.batch, channel_groups(channels), tiles.rows * kTile + 2,
                   tiles.cols * kTile + 2};
   const Tensor xb = scratch(b.size());
-  const Tensor v = scratch(kPoints * tiles.count * channels);
+  const Tensor v = scratch(kPoints * point_stride(tiles.count, channels));
   for_planes(b, tiles, [&](std::int64_t first, std::int64_t last) {
     to_blocked(x.data_ptr<float>(), channels, g.height, g.width, g.pad_h, g.pad_w, b,
                xb.data_ptr<float>(), first * b.height, last * b.height);
@@ -414,19 +424,20 @@ void winograd_conv2d_forward(const Tensor& x,
   const Tensor wt = scratch(in_ch * 9 * out_ch);  // [C * 9, O]
   parallel_transpose(weight.data_ptr<float>(), out_ch, in_ch * 9, wt.data_ptr<float>());
   const std::int64_t columns = panel_columns(out_ch);
-  const Tensor u = scratch(kPoints * in_ch * columns);  // [36, O / 64, C, 64]
+  const Tensor u = scratch(kPoints * point_stride(in_ch, columns));  // [36, O / 64, C, 64]
   for_items(in_ch * (columns / kLanes), 1, [&](std::int64_t b, std::int64_t e) {
     weight_transform(wt.data_ptr<float>(), in_ch, out_ch, u.data_ptr<float>(), b, e);
   });
   const Tensor v = transformed_input(x, g, tiles);           // [36, tiles, C]
-  const Tensor m = scratch(kPoints * tiles.count * out_ch);  // [36, tiles, O]
+  const Tensor m = scratch(kPoints * point_stride(tiles.count, out_ch));  // [36, tiles, O]
   const float *pu = u.data_ptr<float>(), *pv = v.data_ptr<float>();
   float* pm = m.data_ptr<float>();
   for_points([&](int p) {
     // m[p] [tiles, O] = v[p] [tiles, C] @ u[p] [C, O]
-    sgemm_avx512_prepacked_b(false, tiles.count, out_ch, in_ch, 1.f, pv + p * tiles.count * in_ch,
-                             in_ch, pu + p * in_ch * columns, 0.f, pm + p * tiles.count * out_ch,
-                             out_ch);
+    sgemm_avx512_prepacked_b(false, tiles.count, out_ch, in_ch, 1.f,
+                             pv + p * point_stride(tiles.count, in_ch), in_ch,
+                             pu + p * point_stride(in_ch, columns), 0.f,
+                             pm + p * point_stride(tiles.count, out_ch), out_ch);
   });
   const Blocked b = output_blocks(g, tiles);
   const Tensor yb = scratch(b.size());
@@ -448,7 +459,7 @@ void winograd_conv2d_weight_grad(const Tensor& grad_out,
   const Tensor v = transformed_input(x, g, tiles);  // [36, tiles, C]
   const Blocked b = output_blocks(g, tiles);
   const Tensor gb = scratch(b.size());
-  const Tensor dm = scratch(kPoints * tiles.count * out_ch);  // [36, tiles, O]
+  const Tensor dm = scratch(kPoints * point_stride(tiles.count, out_ch));  // [36, tiles, O]
   for_planes(b, tiles, [&](std::int64_t first, std::int64_t last) {
     to_blocked(grad_out.data_ptr<float>(), out_ch, g.out_h, g.out_w, 0, 0, b, gb.data_ptr<float>(),
                first * b.height, last * b.height);
@@ -456,13 +467,15 @@ void winograd_conv2d_weight_grad(const Tensor& grad_out,
     tile_transform<kA>(gb.data_ptr<float>(), b, out_ch, tiles, dm.data_ptr<float>(),
                        first * tiles.rows, last * tiles.rows);
   });
-  const Tensor du = scratch(kPoints * in_ch * out_ch);  // [36, C, O]
+  const Tensor du = scratch(kPoints * point_stride(in_ch, out_ch));  // [36, C, O]
   const float *pv = v.data_ptr<float>(), *pdm = dm.data_ptr<float>();
   float* pdu = du.data_ptr<float>();
   for_points([&](int p) {
     // du[p] [C, O] = v[p]^T [C, tiles] @ dm[p] [tiles, O]
-    sgemm_avx512(true, false, in_ch, out_ch, tiles.count, 1.f, pv + p * tiles.count * in_ch, in_ch,
-                 pdm + p * tiles.count * out_ch, out_ch, 0.f, pdu + p * in_ch * out_ch, out_ch);
+    sgemm_avx512(true, false, in_ch, out_ch, tiles.count, 1.f,
+                 pv + p * point_stride(tiles.count, in_ch), in_ch,
+                 pdm + p * point_stride(tiles.count, out_ch), out_ch, 0.f,
+                 pdu + p * point_stride(in_ch, out_ch), out_ch);
   });
   const Tensor gwt = scratch(in_ch * 9 * out_ch);  // [C * 9, O]
   for_items(in_ch * channel_groups(out_ch), 1, [&](std::int64_t i, std::int64_t e) {
