@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,10 +56,47 @@ class CudaEvent {
   void* handle_ = nullptr;  // the cudaEvent_t
 };
 
+// ---- CUDA graphs (RAII over cudaGraph_t / cudaGraphExec_t) of the backend's stream. Between
+// capture_begin and capture_end the stream is captured (thread-local mode): kernels, fills and
+// device copies queued by this thread are recorded instead of run, and replay() runs them again,
+// reading and writing the same device addresses. Tensors allocated during the capture come from
+// the graph's private pool of the caching allocator (CachingAllocator::begin_private_pool): they
+// keep their addresses and no one else gets their memory while the graph lives; the destructor
+// gives the pool back. What a graph cannot hold fails with an error naming the operation: reading
+// data back (.item(), to_vector, .cpu()), host-to-device copies (from_vector, .to(cuda)),
+// synchronize, empty_cache, events. The emulator records and replays the same way.
+class CudaGraph {
+ public:
+  CudaGraph();  // throws without a usable backend
+  ~CudaGraph();
+  CudaGraph(const CudaGraph&) = delete;
+  CudaGraph& operator=(const CudaGraph&) = delete;
+
+  void capture_begin();  // once per graph
+  void capture_end();    // instantiates the graph
+  // capture_begin, work(), capture_end; if work throws, the capture is abandoned (the stream runs
+  // eagerly again, the pool is given back) and the exception goes on.
+  void capture(const std::function<void()>& work);
+  void replay();  // queued on the stream like any kernel; capture_end must have run
+  bool captured() const { return exec_ != nullptr; }
+  std::size_t nodes() const { return nodes_; }  // operations the graph holds
+
+ private:
+  void abandon() noexcept;  // ends a capture in progress and drops what it made
+
+  void* graph_ = nullptr;  // cudaGraph_t
+  void* exec_ = nullptr;   // cudaGraphExec_t
+  std::uint64_t pool_ = 0;  // the allocator's private pool (0: none)
+  bool capturing_ = false;
+  std::size_t nodes_ = 0;
+};
+bool is_capturing();  // the backend's stream is being captured
+
 // ---- op families: every tensor on cuda:0, shapes and dtypes checked by the engine front-end;
 // outputs preallocated (as the kernels::cpu functions of the same names).
 void fill(const Tensor& dst, double value);
 void copy(const Tensor& src, const Tensor& dst);  // src broadcast to dst's shape; any dtypes
+void arange_into(double start, double step, const Tensor& out);  // [n] contiguous: f32 f64 i32 i64
 void unary(UnaryOp op, const Tensor& x, const Tensor& out);
 void unary_backward(
     UnaryOp op, const Tensor& grad, const Tensor& x, const Tensor& y, const Tensor& grad_x);

@@ -265,13 +265,13 @@ Tensor arange(double start, double end, double step, TensorOptions options) {
   ENGINE_CHECK(step != 0 && std::isfinite(start) && std::isfinite(end) && std::isfinite(step),
                "arange: need finite start/end and a non-zero step, got ", start, ", ", end, ", ",
                step);
-  if (options.device.is_cuda()) {  // computed on the host, then copied
-    const Device device = options.device;
-    options.device = Device::cpu();
-    return arange(start, end, step, options).to(device);
-  }
   const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((end - start) / step)));
   Tensor t = empty({n}, options);
+  dispatch_number(options.dtype, "arange", [](auto) {});  // the dtypes both devices take
+  if (options.device.is_cuda()) {  // on the device: no host copy (a CUDA graph can hold it)
+    cuda_backend::arange_into(start, step, t);
+    return t;
+  }
   dispatch_number(options.dtype, "arange", [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data_ptr<T>();

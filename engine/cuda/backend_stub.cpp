@@ -48,8 +48,31 @@ void CudaEvent::synchronize() const {
 float CudaEvent::elapsed_ms(const CudaEvent&, const CudaEvent&) {
   no_backend("timing CUDA events");
 }
+CudaGraph::CudaGraph() {
+  no_backend("creating a CUDA graph");
+}
+CudaGraph::~CudaGraph() = default;
+void CudaGraph::capture_begin() {
+  no_backend("capturing a CUDA graph");
+}
+void CudaGraph::capture_end() {
+  no_backend("capturing a CUDA graph");
+}
+void CudaGraph::capture(const std::function<void()>&) {
+  no_backend("capturing a CUDA graph");
+}
+void CudaGraph::replay() {
+  no_backend("replaying a CUDA graph");
+}
+void CudaGraph::abandon() noexcept {}
+bool is_capturing() {
+  return false;
+}
 void fill(const Tensor&, double) {
   no_backend("fill_");
+}
+void arange_into(double, double, const Tensor&) {
+  no_backend("arange");
 }
 void copy(const Tensor&, const Tensor&) {
   no_backend("copy_");

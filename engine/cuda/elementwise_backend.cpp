@@ -59,6 +59,10 @@ void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& o
                        device_pointer(b), device_pointer(out), index, out.numel(), stream());
 }
 
+void arange_into(double start, double step, const Tensor& out) {
+  kernels::cuda::arange(out.dtype(), device_pointer(out), start, step, out.numel(), stream());
+}
+
 void clamp(const Tensor& x, double lo, double hi, const Tensor& out) {
   const auto index = strided_index<2>(out, {x}, "clamp");
   kernels::cuda::clamp(x.dtype(), device_pointer(x), device_pointer(out), lo, hi, index,

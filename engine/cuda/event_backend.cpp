@@ -24,10 +24,12 @@ CudaEvent::~CudaEvent() {
 }
 
 void CudaEvent::record() {
+  refuse_during_capture("recording a CUDA event");
   CUDA_CHECK(cudaEventRecord(event_of(handle_), stream()));
 }
 
 void CudaEvent::synchronize() const {
+  refuse_during_capture("waiting for a CUDA event");
   CUDA_CHECK(cudaEventSynchronize(event_of(handle_)));
 }
 

@@ -50,9 +50,24 @@ const Device& usable_device(const char* what) {
   return d;
 }
 
+// cudaMalloc in relaxed capture mode: a graph's private pool grows while the stream captures.
+class RelaxedCaptureMode {
+ public:
+  RelaxedCaptureMode() { CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode_)); }
+  ~RelaxedCaptureMode() { cudaThreadExchangeStreamCaptureMode(&mode_); }
+  RelaxedCaptureMode(const RelaxedCaptureMode&) = delete;
+  RelaxedCaptureMode& operator=(const RelaxedCaptureMode&) = delete;
+
+ private:
+  cudaStreamCaptureMode mode_ = cudaStreamCaptureModeRelaxed;
+};
+
 void* device_malloc(std::size_t bytes) {
   void* pointer = nullptr;
-  const cudaError_t error = cudaMalloc(&pointer, bytes);
+  const cudaError_t error = [&] {
+    RelaxedCaptureMode relaxed;
+    return cudaMalloc(&pointer, bytes);
+  }();
   if (error == cudaErrorMemoryAllocation) {
     cudaGetLastError();  // out of memory is not sticky; clear it and let the cache be emptied
     return nullptr;
@@ -71,13 +86,27 @@ void device_free(void* pointer) {
               "); use smaller batches or free tensors");
 }
 
-CachingAllocator& allocator() {
+}  // namespace
+
+CachingAllocator& device_allocator() {
   static CachingAllocator* instance = new CachingAllocator(
       {device_malloc, device_free, device_out_of_memory}, static_cast<std::size_t>(-1));
   return *instance;
 }
 
-}  // namespace
+bool is_capturing() {
+  if (!device().usable) return false;
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  CUDA_CHECK(cudaStreamIsCapturing(stream(), &status));
+  return status != cudaStreamCaptureStatusNone;
+}
+
+void refuse_during_capture(const char* what) {
+  ENGINE_CHECK(!is_capturing(), what,
+               " is not possible while the CUDA stream is being captured as a graph: a graph holds "
+               "device work only (kernels, fills, device copies); do it before the capture or after "
+               "it, or turn graph capture off (--cuda-graph off)");
+}
 
 cudaStream_t stream() {
   return usable_device("CUDA stream").stream;
@@ -93,37 +122,41 @@ std::string description() {
 
 void* allocate(std::size_t nbytes, std::size_t* rounded_out) {
   usable_device("allocating cuda memory");
-  return allocator().allocate(nbytes, rounded_out);
+  return device_allocator().allocate(nbytes, rounded_out);
 }
 
 void release(void* pointer, std::size_t rounded) {
-  allocator().release(pointer, rounded);
+  device_allocator().release(pointer, rounded);
 }
 
 AllocatorStats memory_stats() {
-  return allocator().stats();
+  return device_allocator().stats();
 }
 
 void empty_cache() {
-  allocator().empty_cache();
+  refuse_during_capture("empty_cache (freeing cached cuda memory)");
+  device_allocator().empty_cache();
 }
 
 void reset_peak() {
-  allocator().reset_peak();
+  device_allocator().reset_peak();
 }
 
 void copy_to_device(void* device_dst, const void* host_src, std::size_t bytes) {
   if (bytes == 0) return;
+  refuse_during_capture("copying host data to cuda (.to(cuda), from_vector, arange on cuda)");
   CUDA_CHECK(cudaMemcpyAsync(device_dst, host_src, bytes, cudaMemcpyHostToDevice, stream()));
 }
 
 void copy_to_host(void* host_dst, const void* device_src, std::size_t bytes) {
   if (bytes == 0) return;
+  refuse_during_capture("reading cuda data back to the host (.item(), to_vector, .cpu())");
   CUDA_CHECK(cudaMemcpyAsync(host_dst, device_src, bytes, cudaMemcpyDeviceToHost, stream()));
   CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 
 void synchronize() {
+  refuse_during_capture("synchronize (waiting for the queued cuda work)");
   CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 

@@ -1,7 +1,8 @@
 // Internal to the emu and native CUDA backends: the one stream every kernel and copy of the
-// backend is queued on, and the device pointers of cuda tensors (checked for the f32 kernels).
+// backend is queued on, its caching allocator, and the device pointers of cuda tensors.
 #pragma once
 
+#include "engine/caching_allocator.h"
 #include "engine/tensor.h"
 #include "kernels/cuda/runtime.cuh"
 
@@ -10,6 +11,12 @@ namespace engine::cuda_backend {
 // Created on first use (after the device check); work on it runs in order, so a block freed to
 // the caching allocator may be reused by later work at once.
 cudaStream_t stream();
+
+CachingAllocator& device_allocator();  // behind allocate/release (graphs add private pools)
+
+// Throws an error naming `what` when the stream is being captured as a CUDA graph: for the calls
+// a graph cannot hold (read-backs, host copies, synchronisation, freeing cached memory).
+void refuse_during_capture(const char* what);
 
 template <typename T = void>
 T* device_pointer(const Tensor& t) {

@@ -17,6 +17,8 @@ namespace kernels::cuda {
 // Every dtype; value converted as the CPU fill converts it.
 void fill(engine::DType dtype, void* dst, double value, const StridedIndex<1>& index, std::int64_t n,
           cudaStream_t stream);
+// out[i] = start + i * step, rounded in f64 as the CPU's arange, then converted; f32 f64 i32 i64.
+void arange(engine::DType dtype, void* out, double start, double step, std::int64_t n, cudaStream_t stream);
 // Any dtype pair (f16/bf16 through f32, to bool = not zero).
 void copy(engine::DType src_dtype, const void* src, engine::DType dst_dtype, void* dst,
           const StridedIndex<2>& index, std::int64_t n, cudaStream_t stream);

@@ -28,7 +28,7 @@ struct launch {
                       "x" + std::to_string(grid.z) + ", block " + std::to_string(block.x) + "x" +
                       std::to_string(block.y) + "x" + std::to_string(block.z) + ", " +
                       std::to_string(shared_bytes) + " B dynamic shared) failed: " + cudaGetErrorName(error) +
-                      " (" + cudaGetErrorString(error) + ")");
+                      " (" + cudaGetErrorString(error) + ")" + capture_hint(error));
 #else
     ::kernels::simt::launch_kernel(kernel, grid, block, shared_bytes, stream, where, std::forward<Args>(args)...);
 #endif

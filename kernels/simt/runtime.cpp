@@ -1,6 +1,6 @@
 // The emulated CUDA runtime calls: host allocations tracked so that cudaFree refuses unknown
-// pointers, synchronous copies, stream tags, host-clock events, per-kernel dynamic shared memory
-// limits.
+// pointers, synchronous copies (recorded instead on a capturing stream, graph.cpp), stream tags,
+// host-clock events, per-kernel dynamic shared memory limits.
 #include "kernels/simt/runtime.h"
 
 #include <chrono>
@@ -49,10 +49,20 @@ std::size_t max_dynamic_shared(const void* kernel) {
 
 }  // namespace kernels::simt::detail
 
+using kernels::simt::detail::check_not_capturing;
+using kernels::simt::detail::check_unsafe_call;
+using kernels::simt::detail::record_if_capturing;
 using kernels::simt::detail::registry;
+
+#define RETURN_IF_ERROR(call)                      \
+  do {                                             \
+    const cudaError_t runtime_error_ = (call);     \
+    if (runtime_error_ != cudaSuccess) return runtime_error_; \
+  } while (0)
 
 cudaError_t cudaMalloc(void** pointer, std::size_t bytes) {
   if (pointer == nullptr) return cudaErrorInvalidValue;
+  RETURN_IF_ERROR(check_unsafe_call());
   const std::size_t rounded = (bytes + 255) / 256 * 256;
   void* memory = std::aligned_alloc(256, rounded == 0 ? 256 : rounded);
   if (memory == nullptr) return cudaErrorMemoryAllocation;
@@ -63,6 +73,7 @@ cudaError_t cudaMalloc(void** pointer, std::size_t bytes) {
 }
 
 cudaError_t cudaFree(void* pointer) {
+  RETURN_IF_ERROR(check_unsafe_call());
   if (pointer == nullptr) return cudaSuccess;
   std::lock_guard lock(registry().mutex);
   if (registry().allocations.erase(pointer) == 0)
@@ -71,25 +82,44 @@ cudaError_t cudaFree(void* pointer) {
   return cudaSuccess;
 }
 
-cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind) {
+namespace {
+cudaError_t copy_now(void* dst, const void* src, std::size_t bytes) {
   if (bytes != 0 && (dst == nullptr || src == nullptr)) return cudaErrorInvalidValue;
   if (bytes != 0) std::memmove(dst, src, bytes);
   return cudaSuccess;
 }
-
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind,
-                            cudaStream_t) {
-  return cudaMemcpy(dst, src, bytes, kind);
-}
-
-cudaError_t cudaMemset(void* pointer, int value, std::size_t bytes) {
+cudaError_t set_now(void* pointer, int value, std::size_t bytes) {
   if (bytes != 0 && pointer == nullptr) return cudaErrorInvalidValue;
   if (bytes != 0) std::memset(pointer, value, bytes);
   return cudaSuccess;
 }
+}  // namespace
 
-cudaError_t cudaMemsetAsync(void* pointer, int value, std::size_t bytes, cudaStream_t) {
-  return cudaMemset(pointer, value, bytes);
+cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind) {
+  RETURN_IF_ERROR(check_unsafe_call());
+  return copy_now(dst, src, bytes);
+}
+
+// A capture holds device-to-device copies only: host memory here is pageable.
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind,
+                            cudaStream_t stream) {
+  if (kind != cudaMemcpyDeviceToDevice) {
+    RETURN_IF_ERROR(check_not_capturing(stream));
+  } else if (record_if_capturing(stream, [=] { copy_now(dst, src, bytes); }, "cudaMemcpyAsync")) {
+    return bytes != 0 && (dst == nullptr || src == nullptr) ? cudaErrorInvalidValue : cudaSuccess;
+  }
+  return copy_now(dst, src, bytes);
+}
+
+cudaError_t cudaMemset(void* pointer, int value, std::size_t bytes) {
+  RETURN_IF_ERROR(check_unsafe_call());
+  return set_now(pointer, value, bytes);
+}
+
+cudaError_t cudaMemsetAsync(void* pointer, int value, std::size_t bytes, cudaStream_t stream) {
+  if (record_if_capturing(stream, [=] { set_now(pointer, value, bytes); }, "cudaMemsetAsync"))
+    return bytes != 0 && pointer == nullptr ? cudaErrorInvalidValue : cudaSuccess;
+  return set_now(pointer, value, bytes);
 }
 
 cudaError_t cudaStreamCreate(cudaStream_t* stream) {
@@ -106,8 +136,9 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   return registry().streams.erase(stream) == 1 ? cudaSuccess : cudaErrorInvalidValue;
 }
 
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }  // launches are synchronous
-cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+// Launches are synchronous: nothing to wait for, but a capturing stream cannot be waited on.
+cudaError_t cudaStreamSynchronize(cudaStream_t stream) { return check_not_capturing(stream); }
+cudaError_t cudaDeviceSynchronize() { return check_unsafe_call(); }
 
 cudaError_t cudaEventCreate(cudaEvent_t* event) {
   if (event == nullptr) return cudaErrorInvalidValue;
@@ -123,7 +154,8 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
   return registry().events.erase(event) == 1 ? cudaSuccess : cudaErrorInvalidResourceHandle;
 }
 
-cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
+  RETURN_IF_ERROR(check_not_capturing(stream));  // event nodes are not emulated
   const auto now = std::chrono::steady_clock::now();  // all queued work has run already
   std::lock_guard lock(registry().mutex);
   const auto it = registry().events.find(event);
@@ -160,6 +192,10 @@ const char* cudaGetErrorName(cudaError_t error) {
     case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
     case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
     case cudaErrorNotReady: return "cudaErrorNotReady";
+    case cudaErrorIllegalState: return "cudaErrorIllegalState";
+    case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
+    case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
+    case cudaErrorStreamCaptureWrongThread: return "cudaErrorStreamCaptureWrongThread";
   }
   return "cudaErrorUnknown";
 }
@@ -174,6 +210,12 @@ const char* cudaGetErrorString(cudaError_t error) {
     case cudaErrorLaunchFailure: return "unspecified launch failure";
     case cudaErrorInvalidResourceHandle: return "invalid resource handle";
     case cudaErrorNotReady: return "device not ready";
+    case cudaErrorIllegalState: return "the operation cannot be performed in the present state";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated:
+      return "operation failed due to a previous error during capture";
+    case cudaErrorStreamCaptureWrongThread:
+      return "attempt to terminate a thread-local capture sequence from another thread";
   }
   return "unknown error";
 }

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstring>
+#include <functional>
+#include <string>
 
 enum cudaError_t {
   cudaSuccess = 0,
@@ -12,8 +14,12 @@ enum cudaError_t {
   cudaErrorInvalidConfiguration = 9,
   cudaErrorInvalidDevicePointer = 17,
   cudaErrorInvalidResourceHandle = 400,
+  cudaErrorIllegalState = 401,
   cudaErrorNotReady = 600,
   cudaErrorLaunchFailure = 719,
+  cudaErrorStreamCaptureUnsupported = 900,
+  cudaErrorStreamCaptureInvalidated = 901,
+  cudaErrorStreamCaptureWrongThread = 908,
 };
 enum cudaMemcpyKind {
   cudaMemcpyHostToHost = 0,
@@ -30,6 +36,22 @@ struct CUstream_st;
 using cudaStream_t = CUstream_st*;
 struct CUevent_st;
 using cudaEvent_t = CUevent_st*;
+struct CUgraph_st;
+using cudaGraph_t = CUgraph_st*;
+struct CUgraphExec_st;
+using cudaGraphExec_t = CUgraphExec_st*;
+struct CUgraphNode_st;
+using cudaGraphNode_t = CUgraphNode_st*;
+enum cudaStreamCaptureMode {
+  cudaStreamCaptureModeGlobal = 0,
+  cudaStreamCaptureModeThreadLocal = 1,
+  cudaStreamCaptureModeRelaxed = 2,
+};
+enum cudaStreamCaptureStatus {
+  cudaStreamCaptureStatusNone = 0,
+  cudaStreamCaptureStatusActive = 1,
+  cudaStreamCaptureStatusInvalidated = 2,
+};
 
 // Allocations are 256-byte aligned like cudaMalloc's; cudaFree of an unknown pointer is an error.
 cudaError_t cudaMalloc(void** pointer, std::size_t bytes);
@@ -54,6 +76,22 @@ cudaError_t cudaEventDestroy(cudaEvent_t event);
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
 cudaError_t cudaEventSynchronize(cudaEvent_t event);
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
+// Stream capture and graphs (kernels/simt/graph.cpp): while a stream captures, launches, memsets
+// and device-to-device copies on it are recorded (arguments copied) instead of run, and a
+// launched graph runs them in order. Calls a capture cannot hold fail with
+// cudaErrorStreamCaptureUnsupported and invalidate the capture, as on a GPU: host copies on the
+// capturing stream and its synchronisation; cudaMalloc, cudaFree, synchronous copies/memsets and
+// cudaDeviceSynchronize from a thread with an ongoing capture, unless the thread's mode is
+// relaxed (cudaThreadExchangeStreamCaptureMode). Events cannot be recorded during a capture here.
+cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode);
+cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph);
+cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status);
+cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode* mode);
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long flags = 0);
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream);
+cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, std::size_t* count);  // count only
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec);
+cudaError_t cudaGraphDestroy(cudaGraph_t graph);
 cudaError_t cudaGetLastError();  // launches throw simt::Error instead of setting a sticky error
 cudaError_t cudaPeekAtLastError();
 const char* cudaGetErrorString(cudaError_t error);
@@ -77,6 +115,15 @@ inline constexpr std::size_t kMaxOptInSharedBytes = 227 * 1024;  // sm_90 per-bl
 namespace detail {
 cudaError_t set_max_dynamic_shared(const void* kernel, int bytes);
 std::size_t max_dynamic_shared(const void* kernel);  // kDefaultSharedBytes unless raised
+// Stream capture (graph.cpp). record_if_capturing: when `stream` captures, keeps `work` as the
+// next node and returns true (throws simt::Error when the capture was invalidated); else false.
+bool any_capture_active();  // a cheap test before record_if_capturing
+bool record_if_capturing(cudaStream_t stream, std::function<void()> work, const std::string& what);
+// cudaErrorStreamCaptureUnsupported (invalidating this thread's captures) when this thread may
+// not make a call that a capture cannot hold (see above); cudaSuccess otherwise.
+cudaError_t check_unsafe_call();
+// cudaErrorStreamCaptureUnsupported (invalidating the capture) when `stream` captures.
+cudaError_t check_not_capturing(cudaStream_t stream);
 }  // namespace detail
 }  // namespace kernels::simt
 

@@ -94,3 +94,61 @@ TEST(CachingAllocator, OutOfMemoryEmptiesTheCacheThenReports) {
   EXPECT_EQ(g_fake_live, 0);
   g_fake_full = false;
 }
+
+// Private pools over the fake source: during the capture blocks come from the pool (a block
+// cached before stays in the shared cache), blocks freed during it serve only it, nothing of the
+// pool reaches a later allocation, and release_private_pool gives the memory back.
+TEST(CachingAllocator, PrivatePoolKeepsItsBlocksUntilReleased) {
+  CachingAllocator cache({fake_allocate, fake_release, fake_out_of_memory}, std::size_t{1} << 30);
+  std::size_t rounded = 0;
+  void* shared = cache.allocate(1000, &rounded);
+  void* outside = cache.allocate(1000, &rounded);  // live across the capture, freed during it
+  cache.release(shared, rounded);                   // cached before the capture
+  EXPECT_EQ(g_fake_live, 2);
+
+  const CachingAllocator::PoolId pool = cache.begin_private_pool();
+  EXPECT_TRUE(cache.routing_to_pool());
+  void* a = cache.allocate(1000, &rounded);
+  EXPECT_NE(a, shared) << "the shared cache serves no allocation of the capture";
+  EXPECT_EQ(g_fake_live, 3);
+  cache.release(a, rounded);
+  EXPECT_EQ(cache.allocate(1000, &rounded), a) << "a block freed in the capture serves the capture";
+  cache.release(outside, rounded);  // the captured work may use it: the pool keeps it
+  EXPECT_EQ(cache.allocate(1000, &rounded), outside);
+  cache.release(outside, rounded);
+  cache.end_private_pool();
+  EXPECT_FALSE(cache.routing_to_pool());
+  EXPECT_EQ(cache.stats().pool_bytes, 2 * rounded);
+
+  // After the capture: the shared cache serves others, the pool's blocks go to no one.
+  EXPECT_EQ(cache.allocate(1000, &rounded), shared);
+  void* fresh = cache.allocate(1000, &rounded);
+  EXPECT_NE(fresh, a);
+  EXPECT_NE(fresh, outside);
+  cache.release(a, rounded);  // the capture's live block comes back to its pool
+  void* fresh2 = cache.allocate(1000, &rounded);
+  EXPECT_NE(fresh2, a);
+  EXPECT_EQ(g_fake_live, 5);
+
+  cache.release_private_pool(pool);
+  EXPECT_EQ(cache.stats().pool_bytes, 0u);
+  EXPECT_EQ(g_fake_live, 3) << "the pool's two blocks went back to the source";
+  for (void* p : {shared, fresh, fresh2}) cache.release(p, rounded);
+  cache.empty_cache();
+  EXPECT_EQ(g_fake_live, 0);
+}
+
+TEST(CachingAllocator, LiveBlocksOfAReleasedPoolGoBackWhenFreed) {
+  CachingAllocator cache({fake_allocate, fake_release, fake_out_of_memory}, std::size_t{1} << 30);
+  std::size_t rounded = 0;
+  const CachingAllocator::PoolId pool = cache.begin_private_pool();
+  void* out = cache.allocate(5000, &rounded);  // the graph's output, held by the caller
+  cache.end_private_pool();
+  cache.release_private_pool(pool);
+  EXPECT_EQ(g_fake_live, 1);
+  EXPECT_EQ(cache.stats().pool_bytes, rounded);
+  cache.release(out, rounded);
+  EXPECT_EQ(g_fake_live, 0) << "not cached: straight back to the source";
+  EXPECT_EQ(cache.stats().pool_bytes, 0u);
+  EXPECT_EQ(cache.stats().cached_bytes, 0u);
+}
