@@ -4,7 +4,9 @@
 // one chunk so that the GEMMs stay wide; 1x1/stride-1/unpadded convs use the input directly. With
 // the AVX-512 f32 GEMM the column matrix is never stored (kernels/cpu/im2col_pack.h), and the
 // input gradient of a stride-1 conv is the forward conv of grad_out with the flipped weights, that
-// of a strided one a stride-1 conv per input phase (kernels/cpu/phase_input_grad.h).
+// of a strided one a stride-1 conv per input phase (kernels/cpu/phase_input_grad.h); the forward
+// of a strided conv with wide output rows reads its input's phase planes in place
+// (kernels/cpu/phase_conv.h).
 // f32 3x3 stride-1 convs run Winograd F(4x4, 3x3) instead (kernels/cpu/winograd.h).
 #include "kernels/cpu/conv.h"
 
@@ -16,6 +18,7 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/im2col_pack.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/phase_conv.h"
 #include "kernels/cpu/phase_input_grad.h"
 #include "kernels/cpu/row_stats.h"
 #include "kernels/cpu/sgemm_avx512.h"
@@ -209,6 +212,11 @@ void conv2d_forward(const Tensor& x,
     using T = decltype(tag);
     if (use_winograd<T>(g)) {
       if constexpr (std::is_same_v<T, float>) winograd_conv2d_forward(x, weight, g, out);
+      if (bias.defined()) add_bias<T>(bias, g, out);
+      return;
+    }
+    if (std::is_same_v<T, float> && phase_conv_applies(g)) {
+      if constexpr (std::is_same_v<T, float>) phase_conv2d_forward(x, weight, g, out);
       if (bias.defined()) add_bias<T>(bias, g, out);
       return;
     }

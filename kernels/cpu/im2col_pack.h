@@ -35,4 +35,16 @@ SgemmPackB pack_im2col(const Im2colView& view);
 // Packer of op(B) = its transpose (the weight gradient grad_out @ col^T).
 SgemmPackB pack_im2col_transposed(const Im2colView& view);
 
+// Rows of the phase planes of an image's channels, zero outside the image (the input of a strided
+// conv read in place by sgemm_avx512_offset_b): plane (c, a, b) row r, column q is
+// src[c][stride_h * r + a + row0][stride_w * q + b + col0], for r < rows and q < ld.
+struct PhaseBand {
+  const float* src;  // [channels, height, width]
+  std::int64_t channels, height, width, stride_h, stride_w;
+  std::int64_t row0, col0;  // source row / column of plane row 0, column 0 in phase 0
+  std::int64_t rows, ld;    // rows per plane, floats per plane row
+};
+// dst [channels * stride_h * stride_w, rows, ld] <- the band's planes.
+void fill_phase_band(const PhaseBand& band, float* dst);
+
 }  // namespace kernels::cpu

@@ -1,5 +1,6 @@
-// Input gradient of a strided conv by phases: per row phase, one implicit-im2col GEMM of grad_out
-// per column phase into a [C, pixels] scratch, then the column phases interleaved into grad_x rows.
+// Input gradient of a strided conv by phases: per block of a row phase's rows, the grad_out rows it
+// reads are copied into a zero-padded band, each column phase's rows are products of that phase's
+// packed weights with band rows read in place, then the column phases are interleaved into grad_x.
 #include "kernels/cpu/phase_input_grad.h"
 
 #include <algorithm>
@@ -34,32 +35,6 @@ AxisPhase axis_phase(std::int64_t a,
   const std::int64_t first = r + std::max<std::int64_t>(taps - 1, 0) * stride;
   const std::int64_t size = a < extent ? (extent - a + stride - 1) / stride : 0;
   return {first, taps, (a + pad - first) / stride, size};  // exact division
-}
-
-// The stride-1 conv of one image of grad_out [O, out_h, out_w] that gives rows [i0, i1) of phase
-// (ph, pw) of that image's grad_x: O input channels, C output channels, a taps x taps kernel,
-// padding -shift (the window of phase row i starts at grad_out row i + shift).
-Conv2dGeometry phase_geometry(const Conv2dGeometry& g,
-                              const AxisPhase& ph,
-                              const AxisPhase& pw,
-                              std::int64_t i0,
-                              std::int64_t i1) {
-  return {1,
-          g.out_channels,
-          g.out_h,
-          g.out_w,
-          g.in_channels,
-          ph.taps,
-          pw.taps,
-          1,
-          1,
-          1,
-          -(ph.shift + i0),
-          -pw.shift,
-          1,
-          1,
-          i1 - i0,
-          pw.size};
 }
 
 // wp [C, O * ph.taps * pw.taps] = the phase's taps of weight [O, C, kh, kw], transposed:
@@ -158,18 +133,41 @@ void phase_input_grad(const Tensor& grad_out,
     rows.push_back(axis_phase(a, g.kernel_h, g.stride_h, g.pad_h, g.height));
   for (std::int64_t b = 0; b < g.stride_w; ++b)
     columns.push_back(axis_phase(b, g.kernel_w, g.stride_w, g.pad_w, g.width));
-  // The phases' weights: weights[a * stride_w + b] [C, O * taps] (empty without taps).
-  std::vector<std::vector<float>> weights(static_cast<std::size_t>(g.stride_h * g.stride_w));
-  for (std::int64_t a = 0; a < g.stride_h; ++a)
-    for (std::int64_t b = 0; b < g.stride_w; ++b) {
-      auto& wp = weights[static_cast<std::size_t>(a * g.stride_w + b)];
-      wp.resize(static_cast<std::size_t>(g.in_channels * g.out_channels * rows[a].taps *
-                                         columns[b].taps));
-      phase_weights(weight.data_ptr<float>(), g, rows[a], columns[b], wp.data());
-    }
-  std::vector<Item> items;
   const std::int64_t widest = std::max<std::int64_t>(columns[0].size, 1);
   const std::int64_t per_item = std::max<std::int64_t>(1, kItemPixels / widest);
+  // The grad_out band of an item: rows i0 + shift .. of its row phase (band rows per row phase),
+  // the grad_out columns [first, first + ld) every column phase reads (zero outside grad_out).
+  std::int64_t first = 0, last = 0;
+  for (const AxisPhase& pw : columns)
+    if (pw.taps > 0 && pw.size > 0) {
+      first = std::min(first, pw.shift);
+      last = std::max(last, pw.size + pw.shift + pw.taps - 1);
+    }
+  const std::int64_t ld = (last - first + 15) / 16 * 16;
+  std::vector<std::int64_t> band_rows;
+  for (const AxisPhase& ph : rows)
+    band_rows.push_back(per_item + std::max<std::int64_t>(ph.taps, 1) - 1);
+  // Per phase (a, b): its weights packed [C, O * taps] and where tap (o, t, u) of the item's first
+  // row starts in the band.
+  std::vector<std::vector<float>> packed(static_cast<std::size_t>(g.stride_h * g.stride_w));
+  std::vector<std::vector<std::int64_t>> offsets(packed.size());
+  for (std::int64_t a = 0; a < g.stride_h; ++a)
+    for (std::int64_t b = 0; b < g.stride_w; ++b) {
+      const AxisPhase &ph = rows[static_cast<std::size_t>(a)],
+                      &pw = columns[static_cast<std::size_t>(b)];
+      const std::int64_t depth = g.out_channels * ph.taps * pw.taps;
+      const auto at = static_cast<std::size_t>(a * g.stride_w + b);
+      std::vector<float> wp(static_cast<std::size_t>(g.in_channels * depth));
+      phase_weights(weight.data_ptr<float>(), g, ph, pw, wp.data());
+      packed[at].resize(static_cast<std::size_t>(sgemm_avx512_packed_a_size(g.in_channels, depth)));
+      sgemm_avx512_pack_a(g.in_channels, depth, wp.data(), depth, packed[at].data());
+      for (std::int64_t o = 0; o < g.out_channels; ++o)
+        for (std::int64_t t = 0; t < ph.taps; ++t)
+          for (std::int64_t u = 0; u < pw.taps; ++u)
+            offsets[at].push_back((o * band_rows[static_cast<std::size_t>(a)] + t) * ld + pw.shift -
+                                  first + u);
+    }
+  std::vector<Item> items;
   for (std::int64_t n = 0; n < g.batch; ++n)
     for (std::int64_t a = 0; a < g.stride_h; ++a)
       for (std::int64_t i0 = 0; i0 < rows[a].size; i0 += per_item)
@@ -177,15 +175,24 @@ void phase_input_grad(const Tensor& grad_out,
   const float* go = grad_out.data_ptr<float>();
   float* gx = grad_x.data_ptr<float>();
   const std::int64_t image_size = g.out_channels * g.out_h * g.out_w;
-  // One parallel region: each item's products run single-threaded (sgemm_avx512 does not nest)
-  // into the thread's scratch, then its rows are interleaved into grad_x.
+  const std::int64_t band_size =
+      g.out_channels * *std::max_element(band_rows.begin(), band_rows.end()) * ld;
+  // One parallel region: each item's products run single-threaded into the thread's scratch, then
+  // its rows are interleaved into grad_x.
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::size_t k = 0; k < items.size(); ++k) {
     const Item& item = items[k];
     const AxisPhase& ph = rows[static_cast<std::size_t>(item.a)];
+    const std::int64_t item_rows = item.i1 - item.i0;
     thread_local std::vector<float> scratch;  // per column phase [C, rows * columns[b].size]
-    scratch.resize(
-        static_cast<std::size_t>(g.stride_w * g.in_channels * (item.i1 - item.i0) * widest));
+    scratch.resize(static_cast<std::size_t>(g.stride_w * g.in_channels * item_rows * widest));
+    thread_local std::vector<float> band;  // [O, band rows, ld] and readable zeros after it
+    if (static_cast<std::int64_t>(band.size()) < band_size + kSgemmPanelWidth)
+      band.assign(static_cast<std::size_t>(band_size + kSgemmPanelWidth), 0.f);
+    if (ph.taps > 0)
+      fill_phase_band({go + item.n * image_size, g.out_channels, g.out_h, g.out_w, 1, 1,
+                       item.i0 + ph.shift, first, band_rows[static_cast<std::size_t>(item.a)], ld},
+                      band.data());
     std::vector<const float*> cols;
     for (std::int64_t b = 0; b < g.stride_w; ++b) {
       const AxisPhase& pw = columns[static_cast<std::size_t>(b)];
@@ -193,14 +200,15 @@ void phase_input_grad(const Tensor& grad_out,
         cols.push_back(nullptr);
         continue;
       }
-      const Conv2dGeometry sub = phase_geometry(g, ph, pw, item.i0, item.i1);
-      const std::int64_t depth = g.out_channels * ph.taps * pw.taps, n = sub.out_h * sub.out_w;
-      float* col = scratch.data() + b * g.in_channels * (item.i1 - item.i0) * widest;
-      // col [C, n] = wp [C, O * taps] @ im2col(grad_out of image n) [O * taps, n]
-      const Im2colView view{go + item.n * image_size, image_size, g.out_channels, 1, &sub};
-      sgemm_avx512_packed_b(false, g.in_channels, n, depth, 1.f,
-                            weights[static_cast<std::size_t>(item.a * g.stride_w + b)].data(),
-                            depth, pack_im2col(view), 0.f, col, n);
+      const auto at = static_cast<std::size_t>(item.a * g.stride_w + b);
+      const std::int64_t depth = g.out_channels * ph.taps * pw.taps;
+      float* col = scratch.data() + b * g.in_channels * item_rows * widest;
+      for (std::int64_t i = 0; i < item_rows; ++i)
+        // col[:, row i] [C, pw.size] = wp [C, O * taps] @ (band rows of the taps) [O * taps,
+        // pw.size]
+        sgemm_avx512_offset_b(g.in_channels, pw.size, depth, packed[at].data(),
+                              band.data() + i * ld, offsets[at].data(), false, col + i * pw.size,
+                              item_rows * pw.size);
       cols.push_back(col);
     }
     scatter_item(cols, columns, item, g, gx);

@@ -1,5 +1,6 @@
 // The input gradient of a strided f32 conv split by the phase of the input pixel: each phase is a
-// stride-1 conv of grad_out with a sub-kernel, run as an implicit-im2col GEMM (no col2im).
+// stride-1 conv of grad_out with a sub-kernel, whose rows are products of that phase's packed
+// weights with grad_out rows read in place (no col2im, no im2col).
 #pragma once
 
 #include "engine/tensor.h"

@@ -158,11 +158,24 @@ AVX512_TARGET void pack_panels(const float* src,
   }
 }
 
-// C[rows, cols] (at c, leading dim ldc; rows <= MR, cols <= NR) = alpha * a_panel @ b_panel
-// (+ beta * C when accumulate). a_panel: [kc][MR], b_panel: [kc][NR], 64-byte aligned.
+// Step p of a packed B micro-panel: NR floats, p * NR floats on.
+struct PanelRows {
+  const float* b;
+  const float* operator()(std::int64_t p) const { return b + p * kNR; }
+};
+// Step p of B read in place: NR floats from b + offsets[p] (an image row).
+struct OffsetRows {
+  const float* b;
+  const std::int64_t* offsets;
+  const float* operator()(std::int64_t p) const { return b + offsets[p]; }
+};
+
+// C[rows, cols] (at c, leading dim ldc; rows <= MR, cols <= NR) = alpha * a_panel @ B
+// (+ beta * C when accumulate). a_panel: [kc][MR]; b_row(p): the NR floats of B's step p.
+template <typename BRow>
 AVX512_TARGET void micro_kernel(std::int64_t kc,
                                 const float* __restrict a,
-                                const float* __restrict b,
+                                BRow b_row,
                                 float* c,
                                 std::int64_t ldc,
                                 int rows,
@@ -175,10 +188,11 @@ AVX512_TARGET void micro_kernel(std::int64_t kc,
   for (int i = 0; i < kMR; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_setzero_ps();
-  for (std::int64_t p = 0; p < kc; ++p, a += kMR, b += kNR) {
+  for (std::int64_t p = 0; p < kc; ++p, a += kMR) {
+    const float* b = b_row(p);
     __m512 bv[kNV];
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+    for (int v = 0; v < kNV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 32
     for (int i = 0; i < kMR; ++i) {
       const __m512 av = _mm512_set1_ps(a[i]);
@@ -261,7 +275,7 @@ AVX512_TARGET void gemm_block(const Strided& a,
           const int cols = static_cast<int>(std::min<std::int64_t>(kNR, nc - jr));
           for (std::int64_t ir = 0; ir < mc; ir += kMR) {
             const int rows = static_cast<int>(std::min<std::int64_t>(kMR, mc - ir));
-            micro_kernel(kc, buffers.a + ir * kc, b_block + jr / kNR * b_step,
+            micro_kernel(kc, buffers.a + ir * kc, PanelRows{b_block + jr / kNR * b_step},
                          c + (ic + ir) * ldc + jc + jr, ldc, rows, cols, alpha, beta_here,
                          accumulate);
           }
@@ -362,6 +376,34 @@ void run(bool trans_a,
 
 }  // namespace
 
+std::int64_t sgemm_avx512_packed_a_size(std::int64_t m, std::int64_t k) {
+  return (m + kMR - 1) / kMR * kMR * k;
+}
+
+void sgemm_avx512_pack_a(
+    std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, float* dst) {
+  pack_panels<kMR>(a, lda, 1, m, k, dst);
+}
+
+AVX512_TARGET void sgemm_avx512_offset_b(std::int64_t m,
+                                         std::int64_t n,
+                                         std::int64_t k,
+                                         const float* a_packed,
+                                         const float* b,
+                                         const std::int64_t* offsets,
+                                         bool accumulate,
+                                         float* c,
+                                         std::int64_t ldc) {
+  for (std::int64_t jr = 0; jr < n; jr += kNR) {
+    const int cols = static_cast<int>(std::min<std::int64_t>(kNR, n - jr));
+    for (std::int64_t ir = 0; ir < m; ir += kMR) {
+      const int rows = static_cast<int>(std::min<std::int64_t>(kMR, m - ir));
+      micro_kernel(k, a_packed + ir * k, OffsetRows{b + jr, offsets}, c + ir * ldc + jr, ldc, rows,
+                   cols, 1.f, 1.f, accumulate);
+    }
+  }
+}
+
 #else  // no AVX-512 kernel in this build: the entry points below fail
 
 void sgemm_transpose16(const float*, std::int64_t, float*, std::int64_t) {
@@ -383,6 +425,24 @@ template <typename... Args>
 }
 
 }  // namespace
+
+std::int64_t sgemm_avx512_packed_a_size(std::int64_t, std::int64_t) {
+  run();
+}
+void sgemm_avx512_pack_a(std::int64_t, std::int64_t, const float*, std::int64_t, float*) {
+  run();
+}
+void sgemm_avx512_offset_b(std::int64_t,
+                           std::int64_t,
+                           std::int64_t,
+                           const float*,
+                           const float*,
+                           const std::int64_t*,
+                           bool,
+                           float*,
+                           std::int64_t) {
+  run();
+}
 
 #endif
 

@@ -67,4 +67,26 @@ void sgemm_avx512_prepacked_b(bool trans_a,
                               float* c,
                               std::int64_t ldc);
 
+// Floats of A [m, k] packed by sgemm_avx512_pack_a: ceil(m / 6) panels of k steps x 6 rows.
+std::int64_t sgemm_avx512_packed_a_size(std::int64_t m, std::int64_t k);
+// dst <- A [m, k] (row-major, leading dimension lda) packed for sgemm_avx512_offset_b (rows past m
+// zero). Only call when sgemm_avx512_available().
+void sgemm_avx512_pack_a(
+    std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, float* dst);
+
+// C[m, n] = A @ B (+ C when accumulate) on the calling thread, with A packed by sgemm_avx512_pack_a
+// and B read in place: B(p, j) = b[offsets[p] + j] (each step a run of an image row, so a
+// convolution needs no im2col). Reads whole 64-float blocks of each run, up to
+// b[offsets[p] + ceil(n / 64) * 64 - 1]: the caller keeps them readable and finite (the extra
+// columns never reach C). Only call when sgemm_avx512_available().
+void sgemm_avx512_offset_b(std::int64_t m,
+                           std::int64_t n,
+                           std::int64_t k,
+                           const float* a_packed,
+                           const float* b,
+                           const std::int64_t* offsets,
+                           bool accumulate,
+                           float* c,
+                           std::int64_t ldc);
+
 }  // namespace kernels::cpu

@@ -1,0 +1,96 @@
+// The strided conv forward by phase bands (kernels/cpu/phase_conv.h) against the f64 conv (im2col
+// + dgemm, the oracle), and which convs take the path.
+#include "kernels/cpu/phase_conv.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/functional.h"
+#include "kernels/cpu/gemm.h"
+#include "test_util.h"
+
+using namespace engine;
+using kernels::cpu::Conv2dGeometry;
+
+namespace {
+
+struct Case {
+  std::int64_t batch, c, o, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w;
+};
+
+Conv2dGeometry geometry(const Case& k) {
+  Conv2dGeometry g{};
+  g.batch = k.batch, g.in_channels = k.c, g.height = k.h, g.width = k.w, g.out_channels = k.o;
+  g.kernel_h = k.kh, g.kernel_w = k.kw, g.groups = 1, g.dilation_h = g.dilation_w = 1;
+  g.stride_h = k.stride_h, g.stride_w = k.stride_w, g.pad_h = k.pad_h, g.pad_w = k.pad_w;
+  g.out_h = (k.h + 2 * k.pad_h - k.kh) / k.stride_h + 1;
+  g.out_w = (k.w + 2 * k.pad_w - k.kw) / k.stride_w + 1;
+  return g;
+}
+
+bool own_gemm() {
+  return kernels::cpu::gemm_uses_own_kernel(16, 16);
+}
+
+// 3x3 stride 2 with padding 1 (ResNet) and 0 (odd width, 63 output columns: a part block), a
+// 7x7 stride-2 stem with 3 channels, 1x1 stride 2, 5x5 stride 3, unequal strides (2, 1) (two
+// column blocks, one part) and (1, 3), 128 output columns; output heights off the 4-row bands,
+// batch 1-3, channel counts off the 16-lane and 6-row tiles.
+const Case kCases[] = {
+    {2, 16, 24, 9, 128, 3, 3, 2, 2, 1, 1}, {3, 5, 16, 11, 127, 3, 3, 2, 2, 0, 0},
+    {1, 3, 17, 13, 128, 7, 7, 2, 2, 3, 3}, {2, 20, 16, 7, 128, 1, 1, 2, 2, 0, 0},
+    {1, 8, 19, 10, 180, 5, 5, 3, 3, 2, 2}, {2, 16, 20, 6, 120, 3, 3, 2, 1, 1, 1},
+    {1, 7, 16, 5, 192, 3, 5, 1, 3, 1, 2},  {2, 16, 16, 8, 256, 3, 3, 2, 2, 1, 1},
+};
+
+TEST(PhaseConv, MatchesF64Im2colForward) {
+  if (!own_gemm()) GTEST_SKIP() << "no AVX-512 GEMM: strided convs take im2col";
+  for (const Case& k : kCases) {
+    SCOPED_TRACE(testing::Message()
+                 << "batch " << k.batch << " C " << k.c << " O " << k.o << " " << k.h << "x" << k.w
+                 << " kernel " << k.kh << "x" << k.kw << " stride " << k.stride_h << ","
+                 << k.stride_w << " pad " << k.pad_h << "," << k.pad_w);
+    const Conv2dGeometry g = geometry(k);
+    ASSERT_TRUE(kernels::cpu::phase_conv_applies(g));
+    const Tensor x64 = test_util::leaf({k.batch, k.c, k.h, k.w}, 41).detach();
+    const Tensor w64 = test_util::leaf({k.o, k.c, k.kh, k.kw}, 42).detach();
+    const Tensor want64 = conv2d(x64, w64, {}, {k.stride_h, k.stride_w}, {k.pad_h, k.pad_w});
+
+    // Poisoned output: an element the kernel leaves unwritten fails.
+    const Tensor out = full({k.batch, k.o, g.out_h, g.out_w}, NAN);
+    kernels::cpu::phase_conv2d_forward(x64.to(DType::f32), w64.to(DType::f32), g, out);
+    const auto got = test_util::values(out), want = test_util::values(want64);
+    ASSERT_EQ(got.size(), want.size());
+    double scale = 0, worst = 0;
+    for (double v : want) scale = std::max(scale, std::abs(v));
+    ASSERT_GT(scale, 0);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(got[i])) << "element " << i;
+      worst = std::max(worst, std::abs(got[i] - want[i]));
+    }
+    // Sums of C * kh * kw products of values in [-1, 1): f32 rounding stays near 1e-7 of the
+    // largest value; a wrong tap, phase, band row or pixel gives errors of order 1.
+    EXPECT_LE(worst, 1e-5 * scale) << "max error " << worst << " vs largest value " << scale;
+  }
+}
+
+TEST(PhaseConv, OnlyUngroupedUndilatedStridedConvsWithWideRowsTakeThePath) {
+  const Conv2dGeometry g = geometry({2, 128, 128, 128, 128, 3, 3, 2, 2, 1, 1});  // layer2 3x3 s2
+  EXPECT_EQ(kernels::cpu::phase_conv_applies(g), own_gemm());
+  const auto with = [&g](auto change) {
+    Conv2dGeometry h = g;
+    change(h);
+    return kernels::cpu::phase_conv_applies(h);
+  };
+  EXPECT_EQ(with([](Conv2dGeometry& h) { h.stride_h = 1; }), own_gemm());
+  EXPECT_FALSE(with([](Conv2dGeometry& h) { h.stride_h = h.stride_w = 1; }));
+  EXPECT_FALSE(with([](Conv2dGeometry& h) { h.dilation_h = 2; }));
+  EXPECT_FALSE(with([](Conv2dGeometry& h) { h.dilation_w = 2; }));
+  EXPECT_FALSE(with([](Conv2dGeometry& h) { h.groups = 2; }));
+  EXPECT_FALSE(with([](Conv2dGeometry& h) { h.out_w = 32; }));  // half of every block wasted
+  EXPECT_FALSE(with([](Conv2dGeometry& h) { h.out_w = 72; }));  // 56 of 128 columns wasted
+  EXPECT_EQ(with([](Conv2dGeometry& h) { h.out_w = 120; }), own_gemm());
+}
+
+}  // namespace
