@@ -285,7 +285,12 @@ void conv2d_backward(const Tensor& grad_out,
     const bool weight_winograd = grad_weight.defined() && use_winograd<T>(g);
     if constexpr (std::is_same_v<T, float>)
       if (weight_winograd) winograd_conv2d_weight_grad(grad_out, x, g, grad_weight);
-    const Tensor gw = weight_winograd ? Tensor() : grad_weight;  // the weight gradient still to do
+    const bool weight_by_phase =
+        grad_weight.defined() && std::is_same_v<T, float> && phase_conv_applies(g);
+    if constexpr (std::is_same_v<T, float>)
+      if (weight_by_phase) phase_conv2d_weight_grad(grad_out, x, g, grad_weight);
+    // The weight gradient still to do.
+    const Tensor gw = weight_winograd || weight_by_phase ? Tensor() : grad_weight;
     const bool implicit = !pointwise && implicit_im2col<T>(s.og, s.k);
     const Tensor col =
         (pointwise || implicit || !gw.defined()) ? x : engine::empty({s.k, s.ld()}, dtype);

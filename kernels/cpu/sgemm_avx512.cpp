@@ -170,11 +170,22 @@ struct OffsetRows {
   const float* operator()(std::int64_t p) const { return b + offsets[p]; }
 };
 
-// C[rows, cols] (at c, leading dim ldc; rows <= MR, cols <= NR) = alpha * a_panel @ B
-// (+ beta * C when accumulate). a_panel: [kc][MR]; b_row(p): the NR floats of B's step p.
-template <typename BRow>
+// Row i, step p of a packed A micro-panel [kc][MR].
+struct PanelColumns {
+  const float* a;
+  float operator()(std::int64_t p, int i) const { return a[p * kMR + i]; }
+};
+// Row i, step p of A read in place: rows[i][p] (MR runs of image rows).
+struct RowRuns {
+  const float* rows[kMR];
+  float operator()(std::int64_t p, int i) const { return rows[i][p]; }
+};
+
+// C[rows, cols] (at c, leading dim ldc; rows <= MR, cols <= NR) = alpha * A @ B (+ beta * C when
+// accumulate). a_at(p, i): A's row i at step p; b_row(p): the NR floats of B's step p.
+template <typename AAt, typename BRow>
 AVX512_TARGET void micro_kernel(std::int64_t kc,
-                                const float* __restrict a,
+                                AAt a_at,
                                 BRow b_row,
                                 float* c,
                                 std::int64_t ldc,
@@ -188,14 +199,14 @@ AVX512_TARGET void micro_kernel(std::int64_t kc,
   for (int i = 0; i < kMR; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_setzero_ps();
-  for (std::int64_t p = 0; p < kc; ++p, a += kMR) {
+  for (std::int64_t p = 0; p < kc; ++p) {
     const float* b = b_row(p);
     __m512 bv[kNV];
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 32
     for (int i = 0; i < kMR; ++i) {
-      const __m512 av = _mm512_set1_ps(a[i]);
+      const __m512 av = _mm512_set1_ps(a_at(p, i));
 #pragma GCC unroll 4
       for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
     }
@@ -275,9 +286,9 @@ AVX512_TARGET void gemm_block(const Strided& a,
           const int cols = static_cast<int>(std::min<std::int64_t>(kNR, nc - jr));
           for (std::int64_t ir = 0; ir < mc; ir += kMR) {
             const int rows = static_cast<int>(std::min<std::int64_t>(kMR, mc - ir));
-            micro_kernel(kc, buffers.a + ir * kc, PanelRows{b_block + jr / kNR * b_step},
-                         c + (ic + ir) * ldc + jc + jr, ldc, rows, cols, alpha, beta_here,
-                         accumulate);
+            micro_kernel(kc, PanelColumns{buffers.a + ir * kc},
+                         PanelRows{b_block + jr / kNR * b_step}, c + (ic + ir) * ldc + jc + jr, ldc,
+                         rows, cols, alpha, beta_here, accumulate);
           }
         }
       }
@@ -398,8 +409,29 @@ AVX512_TARGET void sgemm_avx512_offset_b(std::int64_t m,
     const int cols = static_cast<int>(std::min<std::int64_t>(kNR, n - jr));
     for (std::int64_t ir = 0; ir < m; ir += kMR) {
       const int rows = static_cast<int>(std::min<std::int64_t>(kMR, m - ir));
-      micro_kernel(k, a_packed + ir * k, OffsetRows{b + jr, offsets}, c + ir * ldc + jr, ldc, rows,
-                   cols, 1.f, 1.f, accumulate);
+      micro_kernel(k, PanelColumns{a_packed + ir * k}, OffsetRows{b + jr, offsets},
+                   c + ir * ldc + jr, ldc, rows, cols, 1.f, 1.f, accumulate);
+    }
+  }
+}
+
+AVX512_TARGET void sgemm_avx512_row_runs_a(std::int64_t m,
+                                           std::int64_t n,
+                                           std::int64_t k,
+                                           const float* a,
+                                           const std::int64_t* offsets,
+                                           const float* b_panels,
+                                           std::int64_t b_depth,
+                                           float* c,
+                                           std::int64_t ldc) {
+  for (std::int64_t ir = 0; ir < m; ir += kMR) {
+    const int rows = static_cast<int>(std::min<std::int64_t>(kMR, m - ir));
+    RowRuns runs{};
+    for (int i = 0; i < kMR; ++i) runs.rows[i] = a + offsets[ir + std::min(i, rows - 1)];
+    for (std::int64_t jr = 0; jr < n; jr += kNR) {
+      const int cols = static_cast<int>(std::min<std::int64_t>(kNR, n - jr));
+      micro_kernel(k, runs, PanelRows{b_panels + jr / kNR * b_depth * kNR}, c + ir * ldc + jr, ldc,
+                   rows, cols, 1.f, 1.f, true);
     }
   }
 }
@@ -441,6 +473,17 @@ void sgemm_avx512_offset_b(std::int64_t,
                            bool,
                            float*,
                            std::int64_t) {
+  run();
+}
+void sgemm_avx512_row_runs_a(std::int64_t,
+                             std::int64_t,
+                             std::int64_t,
+                             const float*,
+                             const std::int64_t*,
+                             const float*,
+                             std::int64_t,
+                             float*,
+                             std::int64_t) {
   run();
 }
 

@@ -89,4 +89,17 @@ void sgemm_avx512_offset_b(std::int64_t m,
                            float* c,
                            std::int64_t ldc);
 
+// C[m, n] += A @ B on the calling thread, with A read in place: A(i, p) = a[offsets[i] + p] (each
+// row a run of an image row) and B stored packed: ceil(n / 64) panels of b_depth steps of 64
+// floats, the product reading the first k steps of each. Only call when sgemm_avx512_available().
+void sgemm_avx512_row_runs_a(std::int64_t m,
+                             std::int64_t n,
+                             std::int64_t k,
+                             const float* a,
+                             const std::int64_t* offsets,
+                             const float* b_panels,
+                             std::int64_t b_depth,
+                             float* c,
+                             std::int64_t ldc);
+
 }  // namespace kernels::cpu

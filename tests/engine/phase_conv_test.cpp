@@ -1,5 +1,5 @@
-// The strided conv forward by phase bands (kernels/cpu/phase_conv.h) against the f64 conv (im2col
-// + dgemm, the oracle), and which convs take the path.
+// The strided conv forward and weight gradient by phase bands (kernels/cpu/phase_conv.h) against
+// the f64 conv (im2col + dgemm, the oracle) and its autograd, and which convs take the path.
 #include "kernels/cpu/phase_conv.h"
 
 #include <gtest/gtest.h>
@@ -71,6 +71,37 @@ TEST(PhaseConv, MatchesF64Im2colForward) {
     }
     // Sums of C * kh * kw products of values in [-1, 1): f32 rounding stays near 1e-7 of the
     // largest value; a wrong tap, phase, band row or pixel gives errors of order 1.
+    EXPECT_LE(worst, 1e-5 * scale) << "max error " << worst << " vs largest value " << scale;
+  }
+}
+
+TEST(PhaseConv, WeightGradientMatchesF64Im2colWeightGradient) {
+  if (!own_gemm()) GTEST_SKIP() << "no AVX-512 GEMM: strided convs take im2col";
+  for (const Case& k : kCases) {
+    SCOPED_TRACE(testing::Message()
+                 << "batch " << k.batch << " C " << k.c << " O " << k.o << " " << k.h << "x" << k.w
+                 << " kernel " << k.kh << "x" << k.kw << " stride " << k.stride_h << ","
+                 << k.stride_w << " pad " << k.pad_h << "," << k.pad_w);
+    const Conv2dGeometry g = geometry(k);
+    // The oracle: the f64 conv (im2col + dgemm) and its weight gradient through autograd.
+    const Tensor x64 = test_util::leaf({k.batch, k.c, k.h, k.w}, 43).detach();
+    const Tensor w64 = test_util::leaf({k.o, k.c, k.kh, k.kw}, 44);
+    const Tensor up64 = test_util::leaf({k.batch, k.o, g.out_h, g.out_w}, 45).detach();
+    conv2d(x64, w64, {}, {k.stride_h, k.stride_w}, {k.pad_h, k.pad_w}).backward(up64);
+
+    const Tensor gw = full({k.o, k.c, k.kh, k.kw}, NAN);  // poisoned
+    kernels::cpu::phase_conv2d_weight_grad(up64.to(DType::f32), x64.to(DType::f32), g, gw);
+    const auto got = test_util::values(gw), want = test_util::values(w64.grad());
+    ASSERT_EQ(got.size(), want.size());
+    double scale = 0, worst = 0;
+    for (double v : want) scale = std::max(scale, std::abs(v));
+    ASSERT_GT(scale, 0);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(got[i])) << "element " << i;
+      worst = std::max(worst, std::abs(got[i] - want[i]));
+    }
+    // Sums of N * out_h * out_w products (up to ~1500 here) of values in [-1, 1): f32 rounding
+    // stays near 1e-6 of the largest value; a wrong tap, pixel or channel gives errors of order 1.
     EXPECT_LE(worst, 1e-5 * scale) << "max error " << worst << " vs largest value " << scale;
   }
 }
