@@ -62,7 +62,9 @@ class CudaEvent {
 // reading and writing the same device addresses. Tensors allocated during the capture come from
 // the graph's private pool of the caching allocator (CachingAllocator::begin_private_pool): they
 // keep their addresses and no one else gets their memory while the graph lives; the destructor
-// gives the pool back. What a graph cannot hold fails with an error naming the operation: reading
+// gives the pool back. Allocate the tensors you copy inputs into before capture_begin: a block
+// allocated during the capture may have served earlier captured work, which overwrites it during
+// each replay. What a graph cannot hold fails with an error naming the operation: reading
 // data back (.item(), to_vector, .cpu()), host-to-device copies (from_vector, .to(cuda)),
 // synchronize, empty_cache, events. The emulator records and replays the same way.
 class CudaGraph {

@@ -138,6 +138,14 @@ Tensor DDIMScheduler::add_noise(const Tensor& x0, const Tensor& noise, const Ten
                      engine::mul(noise, alpha_factor(t, true, x0)));
 }
 
+Tensor DDIMScheduler::add_noise(const Tensor& x0, const Tensor& noise, std::int64_t t) const {
+  ENGINE_CHECK(t >= 0 && t < config_.num_train_timesteps, "DDIMScheduler: timestep ", t,
+               " outside [0, ", config_.num_train_timesteps, ")");
+  const double a = alphas_cumprod_[static_cast<std::size_t>(t)];
+  // Rounded to the tensors' f32 as alpha_factor rounds its per-sample factors.
+  return engine::add(engine::mul(x0, std::sqrt(a)), engine::mul(noise, std::sqrt(1.0 - a)));
+}
+
 Tensor DDIMScheduler::get_velocity(const Tensor& x0, const Tensor& noise, const Tensor& t) const {
   return engine::sub(engine::mul(noise, alpha_factor(t, false, x0)),
                      engine::mul(x0, alpha_factor(t, true, x0)));
@@ -191,12 +199,16 @@ DDIMStepOutput DDIMScheduler::step(const Tensor& model_output,
                                    double eta,
                                    engine::Generator& gen) const {
   // Draws z only when the step is stochastic, so eta = 0 leaves the generator untouched.
-  const bool noisy = eta > 0 && index + 1 < timesteps_.size();
-  const bool final_noisy = eta > 0 && index + 1 == timesteps_.size() && !config_.set_alpha_to_one;
   Tensor z;
-  if (noisy || final_noisy)  // drawn where the sample lives: Philox gives the same numbers
+  if (step_draws_noise(index, eta))  // drawn where the sample lives: Philox gives the same numbers
     z = engine::randn(sample.shape(), gen, {.dtype = sample.dtype(), .device = sample.device()});
   return step_with_noise(model_output, index, sample, eta, z);
+}
+
+bool DDIMScheduler::step_draws_noise(std::size_t index, double eta) const {
+  const bool noisy = eta > 0 && index + 1 < timesteps_.size();
+  const bool final_noisy = eta > 0 && index + 1 == timesteps_.size() && !config_.set_alpha_to_one;
+  return noisy || final_noisy;
 }
 
 DDIMStepOutput DDIMScheduler::step_with_noise(const Tensor& model_output,

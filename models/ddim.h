@@ -58,6 +58,9 @@ class DDIMScheduler {
 
   // DDPM forward process, t i64 [N] per sample: sqrt(a_t) x0 + sqrt(1 - a_t) noise.
   Tensor add_noise(const Tensor& x0, const Tensor& noise, const Tensor& t) const;
+  // The same with one timestep for the whole batch: the factors are scalars (nothing is copied
+  // from the host, so a CUDA graph can hold it); the same values as add_noise.
+  Tensor add_noise(const Tensor& x0, const Tensor& noise, std::int64_t t) const;
   // v = sqrt(a_t) noise - sqrt(1 - a_t) x0.
   Tensor get_velocity(const Tensor& x0, const Tensor& noise, const Tensor& t) const;
   // What the network learns to predict: noise (epsilon) or the velocity.
@@ -70,7 +73,7 @@ class DDIMScheduler {
   //   x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t), clipped or thresholded,
   //   sigma = eta sqrt((1 - a_prev) / (1 - a_t)) sqrt(1 - a_t / a_prev),
   //   x_prev = sqrt(a_prev) x0 + sqrt(1 - a_prev - sigma^2) eps + sigma z.
-  // z is drawn from `gen` (only when sigma > 0), or given as variance_noise.
+  // z is drawn from `gen` (only when sigma > 0, see step_draws_noise), or given as variance_noise.
   DDIMStepOutput step(const Tensor& model_output,
                       std::size_t index,
                       const Tensor& sample,
@@ -81,6 +84,10 @@ class DDIMScheduler {
                                  const Tensor& sample,
                                  double eta,
                                  const Tensor& variance_noise) const;
+
+  // Whether the step from timesteps()[index] adds sigma z (sigma > 0): eta > 0 and not the last
+  // step, or the last one when set_alpha_to_one is off.
+  bool step_draws_noise(std::size_t index, double eta) const;
 
  private:
   Tensor alpha_factor(const Tensor& t, bool noise_part, const Tensor& like) const;  // [N, 1, ...]

@@ -56,6 +56,23 @@ Tensor inpaint(const NoisePredictor& model,
                const InpaintOptions& options,
                engine::Generator& gen);
 
+// The loop of inpaint after x_T ~ N(0, I): x_T and the inputs as above; next_noise gives each
+// further N(0, I) draw shaped like the image, in the loop's order (a step's variance noise when
+// eta > 0, then with replace_known the re-noised known region), where inpaint draws from `gen`.
+// Everything it queues is device work (a CUDA graph can hold it).
+// inpaint_noise_draws says how often it calls next_noise (after nothing but set_timesteps).
+Tensor inpaint_loop(const NoisePredictor& model,
+                    const Tensor& null_emb,
+                    DDIMScheduler& scheduler,
+                    const Tensor& x_T,
+                    const Tensor& image,
+                    const Tensor& mask,
+                    const Tensor& class_emb,
+                    const InpaintOptions& options,
+                    const std::function<Tensor()>& next_noise);
+
+std::size_t inpaint_noise_draws(DDIMScheduler& scheduler, const InpaintOptions& options);
+
 // The same with the UNet, whose null row gives the unconditional half; class_emb holds rows of
 // the class table or Dream-Box's modified embeddings. Runs without autograd and with the UNet in
 // eval mode (restored afterwards).
@@ -66,5 +83,25 @@ Tensor inpaint(UNet2DModel& unet,
                const Tensor& class_emb,
                const InpaintOptions& options,
                engine::Generator& gen);
+
+// The UNet's prediction for the sampling loop (forward_embedded) and its null-class embedding
+// [1, E] on its device (the unconditional half of guidance).
+NoisePredictor noise_predictor(UNet2DModel& unet);
+Tensor null_embedding(UNet2DModel& unet);
+
+// Puts a module in eval mode for a scope and restores its previous mode.
+class EvalGuard {
+ public:
+  explicit EvalGuard(engine::nn::Module& m) : module_(m), was_training_(m.is_training()) {
+    module_.eval();
+  }
+  ~EvalGuard() { module_.train(was_training_); }
+  EvalGuard(const EvalGuard&) = delete;
+  EvalGuard& operator=(const EvalGuard&) = delete;
+
+ private:
+  engine::nn::Module& module_;
+  bool was_training_;
+};
 
 }  // namespace models

@@ -2,7 +2,8 @@
 # The GPU suite. `prepare` (on a machine with the Debian registry) downloads the build's Debian
 # packages into .gpu_deps/debs; `run [OUT]` (on the GPU machine, which may have no registry)
 # unpacks them, builds with the native CUDA backend for sm_90, runs the native tests,
-# compute-sanitizer (memcheck, racecheck) over the CUDA-vs-CPU op table, and the GPU benchmarks.
+# compute-sanitizer (memcheck, racecheck) over the CUDA-vs-CPU op table, the GPU benchmarks and
+# the guided DDIM step of the gpu-base UNet (eager, CUDA graph, PyTorch on the GPU).
 # Every log goes to OUT (default: $OUT if set, else gpu_suite_out/); summary.txt lists each step.
 set -uo pipefail
 
@@ -69,6 +70,7 @@ run() {
     -DSTB_INCLUDE_DIR="$prefix/include" || { printf '%s\n' "${status_lines[@]}" > "$out/summary.txt"; exit 1; }
   local targets=(cuda_backend_native_tests cuda_backend_tests nvcc_check)
   [ -f "$root/bench/cuda/CMakeLists.txt" ] && targets+=(cuda_kernels_bench)
+  [ -f "$root/bench/cuda/ddim_graph_bench.cpp" ] && targets+=(ddim_graph_bench)
   step build "$out/build.log" cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" ||
     { printf '%s\n' "${status_lines[@]}" > "$out/summary.txt"; exit 1; }
   local native=$build/tests/cuda/cuda_backend_native_tests
@@ -86,6 +88,16 @@ run() {
     step benchmarks "$out/bench.log" "$build/bench/cuda/cuda_kernels_bench"
   else
     status_lines+=("benchmarks                   SKIPPED (no bench/cuda in this checkout)")
+  fi
+  # Guided DDIM ms/step of the gpu-base UNet, eager vs one CUDA graph, then PyTorch's on the GPU.
+  if [ -x "$build/bench/cuda/ddim_graph_bench" ]; then
+    step ddim_graph_bench "$out/ddim_graph_bench.log" "$build/bench/cuda/ddim_graph_bench"
+    if /usr/bin/python3 -c 'import torch; assert torch.cuda.is_available()' > /dev/null 2>&1; then
+      step torch_ddim_cuda "$out/torch_ddim_cuda.log" /usr/bin/python3 "$root/bench/torch_unet_bench.py" \
+        --preset gpu-base --device cuda
+    else
+      status_lines+=("torch_ddim_cuda              SKIPPED (no PyTorch with CUDA at /usr/bin/python3)")
+    fi
   fi
   printf '%s\n' "${status_lines[@]}" | tee "$out/summary.txt"
 }

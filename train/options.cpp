@@ -131,6 +131,10 @@ const std::vector<Flag<Options>>& flags() {
       real("guidance", "classifier-free guidance scale of outlier generation", &Options::guidance,
            0.0, 1e6),
       integer("ddim-steps", "DDIM steps of outlier generation", &Options::ddim_steps, 1, 10000),
+      choice("cuda-graph",
+             "outlier generation on cuda runs each DDIM sampling loop as one captured CUDA graph "
+             "(same numbers as eager): on or off (no effect on cpu)",
+             &Options::cuda_graph, {"on", "off"}),
       integer("max-size", "longest side limit", &Options::max_size, 32, 8192),
       integer("workers", "data loader threads", &Options::workers, 1, 64),
       integer("seed", "seed of data order, augmentation and sampling", &Options::seed, 0,
@@ -341,6 +345,7 @@ nlohmann::json options_to_json(const Options& o) {
           {"outlier_std", o.outlier_std},
           {"guidance", o.guidance},
           {"ddim_steps", o.ddim_steps},
+          {"cuda_graph", o.cuda_graph},
           {"stages", o.stages.empty() ? default_stages() : o.stages}};
 }
 

@@ -57,6 +57,9 @@ struct Options {
   double outlier_std = 2.5;       // embedding noise, relative to the class table's RMS
   double guidance = 12;           // classifier-free guidance scale s
   int ddim_steps = 25;
+  // On a cuda device the outliers stage samples each batch shape's DDIM loop as one captured CUDA
+  // graph (models/inpaint_graph.h): "on" (default; no effect on cpu) or "off" (the eager loop).
+  std::string cuda_graph = "on";
   std::uint64_t seed = 0;
   std::int64_t checkpoint_every = 200;  // steps
   bool ood_head = true;

@@ -13,7 +13,7 @@
 #include "data/image.h"
 #include "engine/ops.h"
 #include "engine/philox.h"
-#include "models/ddim_inpaint.h"
+#include "models/inpaint_graph.h"
 #include "train/crop_sheet.h"
 #include "train/diffusion_training.h"
 #include "train/object_crops.h"
@@ -118,11 +118,13 @@ OutlierResult generate_outliers(const Options& o,
   fs::create_directories(result.image_dir);
   const int size = static_cast<int>(unet.config().sample_size);
   const std::size_t plane = static_cast<std::size_t>(size) * size;
-  models::DDIMScheduler scheduler(diffusion_scheduler_config(o));
   const models::InpaintOptions inpaint_options{
       .num_inference_steps = o.ddim_steps, .eta = 0.0, .guidance_scale = o.guidance};
   engine::Generator gen(o.seed + 21);
   const engine::Device device = unet.device();  // the crops go there, the outliers come back
+  // Every object is a [1, 3, S, S] batch: on cuda one graph is captured and replayed per object.
+  models::InpaintSampler sampler(unet, diffusion_scheduler_config(o), inpaint_options,
+                                 o.cuda_graph == "on" && device.is_cuda());
   // The noise scale: std relative to the RMS of the class rows (the null row excluded).
   const double rms = std::sqrt(
       engine::mean(engine::square(unet.class_embedding(engine::arange(num_classes).to(device))))
@@ -167,10 +169,9 @@ OutlierResult generate_outliers(const Options& o,
         for (int x = m.x0; x < m.x1; ++x) mask[y * size + x] = 1.0f;
       const engine::Tensor modified =
           modified_class_embedding(unet, object.label, o.outlier_std * rms, gen);  // [1, E]
-      const engine::Tensor painted_crop = models::inpaint(
-          unet, scheduler, engine::from_vector(pair.original, {1, 3, size, size}).to(device),
-          engine::from_vector(mask, {1, 1, size, size}).to(device), modified, inpaint_options,
-          gen);  // [1, 3, S, S]
+      const engine::Tensor painted_crop = sampler.sample(
+          engine::from_vector(pair.original, {1, 3, size, size}).to(device),
+          engine::from_vector(mask, {1, 1, size, size}).to(device), modified, gen);  // [1, 3, S, S]
       pair.outlier = painted_crop.contiguous().to_vector<float>();
       paste_crop(image, object.box, window, pair.outlier.data(), size);
       object.ood = true;

@@ -20,7 +20,8 @@ CudaGraph::~CudaGraph() {
 void CudaGraph::capture_begin() {
   ENGINE_CHECK(!capturing_ && graph_ == nullptr, "CudaGraph::capture_begin: this graph ",
                capturing_ ? "is capturing already" : "holds a capture already; make a new one");
-  ENGINE_CHECK(!is_capturing(), "CudaGraph::capture_begin: the CUDA stream is being captured by "
+  ENGINE_CHECK(!is_capturing(),
+               "CudaGraph::capture_begin: the CUDA stream is being captured by "
                "another graph already (captures do not nest)");
   synchronize();  // eager work queued before the capture finishes first (its errors surface here)
   pool_ = device_allocator().begin_private_pool();
@@ -40,8 +41,9 @@ void CudaGraph::capture_end() {
   const cudaError_t error = cudaStreamEndCapture(stream(), &graph);
   if (error == cudaErrorStreamCaptureInvalidated) {
     cudaGetLastError();  // clear it: the stream runs eagerly again
-    ENGINE_FAIL("CudaGraph::capture_end: the capture was invalidated by a call it cannot hold "
-                "(an earlier error said which); nothing was captured");
+    ENGINE_FAIL(
+        "CudaGraph::capture_end: the capture was invalidated by a call it cannot hold "
+        "(an earlier error said which); nothing was captured");
   }
   CUDA_CHECK(error);
   graph_ = graph;
@@ -63,7 +65,8 @@ void CudaGraph::capture(const std::function<void()>& work) {
 }
 
 void CudaGraph::replay() {
-  ENGINE_CHECK(exec_ != nullptr, "CudaGraph::replay: nothing captured (capture_end was not called)");
+  ENGINE_CHECK(exec_ != nullptr,
+               "CudaGraph::replay: nothing captured (capture_end was not called)");
   CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec_), stream()));
 }
 
@@ -72,7 +75,8 @@ void CudaGraph::abandon() noexcept {
   capturing_ = false;
   device_allocator().end_private_pool();
   cudaGraph_t graph = nullptr;
-  if (cudaStreamEndCapture(stream(), &graph) == cudaSuccess && graph != nullptr) cudaGraphDestroy(graph);
+  if (cudaStreamEndCapture(stream(), &graph) == cudaSuccess && graph != nullptr)
+    cudaGraphDestroy(graph);
   cudaGetLastError();  // an invalidated capture leaves its error; the stream is usable again
   device_allocator().release_private_pool(pool_);  // nothing will replay: its memory can go
   pool_ = 0;

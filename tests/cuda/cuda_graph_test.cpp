@@ -19,7 +19,7 @@ namespace {
 
 // The work captured below: a few kernels with scalars, a matmul, a reduction and a cat.
 Tensor work(const Tensor& x, const Tensor& w) {
-  const Tensor h = relu(add(matmul(x, w), 0.5));  // [8, 16]
+  const Tensor h = relu(add(matmul(x, w), 0.5));    // [8, 16]
   return cat({mul(h, 3.0), sum(h, {1}, true)}, 1);  // [8, 17]
 }
 
@@ -106,7 +106,8 @@ TEST(CudaGraph, MemoryGoesBackWhenTheGraphDies) {
     EXPECT_GT(cuda_backend::memory_stats().pool_bytes, pool_before);
   }
   // The output is still held: its block stays (and is freed when it is dropped).
-  EXPECT_EQ(cuda_backend::memory_stats().pool_bytes, pool_before + CachingAllocator::round_size(1000 * sizeof(float)));
+  EXPECT_EQ(cuda_backend::memory_stats().pool_bytes,
+            pool_before + CachingAllocator::round_size(1000 * sizeof(float)));
   out.reset();
   EXPECT_EQ(cuda_backend::memory_stats().pool_bytes, pool_before);
   EXPECT_EQ(cuda_backend::memory_stats().current_bytes, current_before);
@@ -124,13 +125,16 @@ TEST(CudaGraph, UncapturableOpsNameThemselvesAndTheStreamRecovers) {
   };
   EXPECT_NE(failed_capture([&] { (void)sum(x).item(); }).find("reading cuda data back to the host"),
             std::string::npos);
-  EXPECT_NE(failed_capture([&] { (void)from_vector(std::vector<float>{1, 2}, {2}).cuda(); })
-                .find("copying host data to cuda"),
+  EXPECT_NE(failed_capture([&] {
+              (void)from_vector(std::vector<float>{1, 2}, {2}).cuda();
+            }).find("copying host data to cuda"),
             std::string::npos);
   EXPECT_NE(failed_capture([&] { (void)x.cpu(); }).find("is being captured as a graph"),
             std::string::npos);
-  EXPECT_NE(failed_capture([] { cuda_backend::synchronize(); }).find("synchronize"), std::string::npos);
-  EXPECT_NE(failed_capture([] { cuda_backend::empty_cache(); }).find("empty_cache"), std::string::npos);
+  EXPECT_NE(failed_capture([] { cuda_backend::synchronize(); }).find("synchronize"),
+            std::string::npos);
+  EXPECT_NE(failed_capture([] { cuda_backend::empty_cache(); }).find("empty_cache"),
+            std::string::npos);
   // Eager work runs again, and a new capture works.
   EXPECT_EQ(values_of(mul(x, 2.0)).size(), 32u);
   CudaGraph graph;
@@ -144,7 +148,8 @@ TEST(CudaGraph, MisuseIsAnError) {
   SKIP_WITHOUT_CUDA_BACKEND();
   CudaGraph graph;
   EXPECT_NE(error_of([&] { graph.replay(); }).find("nothing captured"), std::string::npos);
-  EXPECT_NE(error_of([&] { graph.capture_end(); }).find("capture_begin was not called"), std::string::npos);
+  EXPECT_NE(error_of([&] { graph.capture_end(); }).find("capture_begin was not called"),
+            std::string::npos);
   graph.capture_begin();
   CudaGraph other;
   EXPECT_NE(error_of([&] { other.capture_begin(); }).find("do not nest"), std::string::npos);

@@ -70,6 +70,9 @@ TEST(DiffusionOptions, DefaultsAndBadValues) {
             std::string::npos);
   EXPECT_NE(error_of({"shapes", "--unet", "huge"}).find("--unet: expected cpu-demo or gpu-base"),
             std::string::npos);
+  EXPECT_EQ(shapes.cuda_graph, "on");
+  EXPECT_EQ(parse({"shapes", "--cuda-graph", "off"}).cuda_graph, "off");
+  EXPECT_NE(error_of({"shapes", "--cuda-graph", "yes"}).find("--cuda-graph"), std::string::npos);
 }
 
 using DiffusionStage = train_test::TinyShapes;
