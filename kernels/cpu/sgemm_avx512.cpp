@@ -39,9 +39,13 @@ namespace {
 
 // Register tile: kMR rows of C by kNV 16-float vectors (24 accumulators of the 32 zmm registers);
 // 6 x 64 measured faster than 8 x 48, 12 x 32 and 14 x 32 on the conv GEMM shapes (Zen 5).
+// Products of at most 32 columns (their 64-column B panels half zeros) take a 12 x 32 tile that
+// skips the zero half.
 constexpr int kMR = 6;
 constexpr int kNV = 4;
 constexpr int kNR = 16 * kNV;
+constexpr int kNarrowMR = 12;
+constexpr int kNarrowNV = 2;
 static_assert(kNR == kSgemmPanelWidth);
 // Cache blocks (measured: KC 512 beat 128-384): an MC x KC block of A (192 KiB) and a KC x NR
 // micro-panel of B (128 KiB) stay in L2 (1 MiB), a KC x NC block of B in L3.
@@ -171,9 +175,16 @@ struct OffsetRows {
 };
 
 // Row i, step p of a packed A micro-panel [kc][MR].
+template <int MR = kMR>
 struct PanelColumns {
   const float* a;
-  float operator()(std::int64_t p, int i) const { return a[p * kMR + i]; }
+  float operator()(std::int64_t p, int i) const { return a[p * MR + i]; }
+};
+// Row i, step p of a block of op(A) read in place: a[i * rs + p * cs].
+struct StridedColumns {
+  const float* a;
+  std::int64_t rs, cs;
+  float operator()(std::int64_t p, int i) const { return a[i * rs + p * cs]; }
 };
 // Row i, step p of A read in place: rows[i][p] (MR runs of image rows).
 struct RowRuns {
@@ -181,9 +192,10 @@ struct RowRuns {
   float operator()(std::int64_t p, int i) const { return rows[i][p]; }
 };
 
-// C[rows, cols] (at c, leading dim ldc; rows <= MR, cols <= NR) = alpha * A @ B (+ beta * C when
-// accumulate). a_at(p, i): A's row i at step p; b_row(p): the NR floats of B's step p.
-template <typename AAt, typename BRow>
+// C[rows, cols] (at c, leading dim ldc; rows <= MR, cols <= 16 NV) = alpha * A @ B (+ beta * C
+// when accumulate). a_at(p, i): A's row i at step p; b_row(p): B's step p (its first 16 NV floats
+// read).
+template <int MR, int NV, typename AAt, typename BRow>
 AVX512_TARGET void micro_kernel(std::int64_t kc,
                                 AAt a_at,
                                 BRow b_row,
@@ -194,34 +206,34 @@ AVX512_TARGET void micro_kernel(std::int64_t kc,
                                 float alpha,
                                 float beta,
                                 bool accumulate) {
-  __m512 acc[kMR][kNV];
+  __m512 acc[MR][NV];
 #pragma GCC unroll 32
-  for (int i = 0; i < kMR; ++i)
+  for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_setzero_ps();
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
   for (std::int64_t p = 0; p < kc; ++p) {
     const float* b = b_row(p);
-    __m512 bv[kNV];
+    __m512 bv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 32
-    for (int i = 0; i < kMR; ++i) {
+    for (int i = 0; i < MR; ++i) {
       const __m512 av = _mm512_set1_ps(a_at(p, i));
 #pragma GCC unroll 4
-      for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
     }
   }
-  __mmask16 mask[kNV];
-  for (int v = 0; v < kNV; ++v) {
+  __mmask16 mask[NV];
+  for (int v = 0; v < NV; ++v) {
     const int left = std::clamp(cols - 16 * v, 0, 16);
     mask[v] = static_cast<__mmask16>((1u << left) - 1u);
   }
   const __m512 alpha_v = _mm512_set1_ps(alpha), beta_v = _mm512_set1_ps(beta);
 #pragma GCC unroll 32
-  for (int i = 0; i < kMR; ++i) {
+  for (int i = 0; i < MR; ++i) {
     if (i >= rows) break;
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) {
+    for (int v = 0; v < NV; ++v) {
       float* cp = c + i * ldc + 16 * v;
       __m512 r = _mm512_mul_ps(acc[i][v], alpha_v);
       if (accumulate) r = _mm512_fmadd_ps(beta_v, _mm512_maskz_loadu_ps(mask[v], cp), r);
@@ -246,6 +258,43 @@ struct PackBuffers {
     b = a + a_size;
   }
 };
+
+// C[mc, nc] (at c) = alpha * op(A) block [mc, kc] @ op(B) block [kc, nc] (+ beta * C when
+// accumulate), MR x 16 NV register tiles at a time; B's panels b_step floats apart from b_block.
+// A is packed into `packed`, except with a single panel of B, where a packed copy would be read
+// once: then the kernel reads A in place, but for a last panel of fewer than MR rows (packed, with
+// zero rows).
+template <int MR, int NV>
+AVX512_TARGET void block_tiles(const Strided& a,
+                               std::int64_t mc,
+                               std::int64_t kc,
+                               const float* b_block,
+                               std::int64_t b_step,
+                               std::int64_t nc,
+                               float* packed,
+                               float* c,
+                               std::int64_t ldc,
+                               float alpha,
+                               float beta,
+                               bool accumulate) {
+  const std::int64_t in_place = nc <= kNR ? mc / MR * MR : 0;
+  if (in_place < mc)
+    pack_panels<MR>(a.data + in_place * a.rs, a.rs, a.cs, mc - in_place, kc, packed);
+  for (std::int64_t jr = 0; jr < nc; jr += kNR) {
+    const int cols = static_cast<int>(std::min<std::int64_t>(kNR, nc - jr));
+    for (std::int64_t ir = 0; ir < mc; ir += MR) {
+      const int rows = static_cast<int>(std::min<std::int64_t>(MR, mc - ir));
+      float* c_tile = c + ir * ldc + jr;
+      const PanelRows b_panel{b_block + jr / kNR * b_step};
+      if (ir < in_place)
+        micro_kernel<MR, NV>(kc, StridedColumns{a.data + ir * a.rs, a.rs, a.cs}, b_panel, c_tile,
+                             ldc, rows, cols, alpha, beta, accumulate);
+      else
+        micro_kernel<MR, NV>(kc, PanelColumns<MR>{packed + (ir - in_place) * kc}, b_panel, c_tile,
+                             ldc, rows, cols, alpha, beta, accumulate);
+    }
+  }
+}
 
 // The rows [m0, m1) x columns [n0, n1) of C from the depth range [k0, k1), on the calling thread.
 AVX512_TARGET void gemm_block(const Strided& a,
@@ -281,16 +330,13 @@ AVX512_TARGET void gemm_block(const Strided& a,
       const float beta_here = pc > k0 ? 1.f : beta;
       for (std::int64_t ic = m0; ic < m1; ic += kMC) {
         const std::int64_t mc = std::min(kMC, m1 - ic);
-        pack_panels<kMR>(a.data + ic * a.rs + pc * a.cs, a.rs, a.cs, mc, kc, buffers.a);
-        for (std::int64_t jr = 0; jr < nc; jr += kNR) {
-          const int cols = static_cast<int>(std::min<std::int64_t>(kNR, nc - jr));
-          for (std::int64_t ir = 0; ir < mc; ir += kMR) {
-            const int rows = static_cast<int>(std::min<std::int64_t>(kMR, mc - ir));
-            micro_kernel(kc, PanelColumns{buffers.a + ir * kc},
-                         PanelRows{b_block + jr / kNR * b_step}, c + (ic + ir) * ldc + jc + jr, ldc,
-                         rows, cols, alpha, beta_here, accumulate);
-          }
-        }
+        const Strided a_block{a.data + ic * a.rs + pc * a.cs, a.rs, a.cs};  // op(A)[ic :, pc :]
+        if (nc <= 16 * kNarrowNV)
+          block_tiles<kNarrowMR, kNarrowNV>(a_block, mc, kc, b_block, b_step, nc, buffers.a,
+                                            c + ic * ldc + jc, ldc, alpha, beta_here, accumulate);
+        else
+          block_tiles<kMR, kNV>(a_block, mc, kc, b_block, b_step, nc, buffers.a, c + ic * ldc + jc,
+                                ldc, alpha, beta_here, accumulate);
       }
     }
   }
@@ -409,8 +455,8 @@ AVX512_TARGET void sgemm_avx512_offset_b(std::int64_t m,
     const int cols = static_cast<int>(std::min<std::int64_t>(kNR, n - jr));
     for (std::int64_t ir = 0; ir < m; ir += kMR) {
       const int rows = static_cast<int>(std::min<std::int64_t>(kMR, m - ir));
-      micro_kernel(k, PanelColumns{a_packed + ir * k}, OffsetRows{b + jr, offsets},
-                   c + ir * ldc + jr, ldc, rows, cols, 1.f, 1.f, accumulate);
+      micro_kernel<kMR, kNV>(k, PanelColumns<>{a_packed + ir * k}, OffsetRows{b + jr, offsets},
+                             c + ir * ldc + jr, ldc, rows, cols, 1.f, 1.f, accumulate);
     }
   }
 }
@@ -430,8 +476,8 @@ AVX512_TARGET void sgemm_avx512_row_runs_a(std::int64_t m,
     for (int i = 0; i < kMR; ++i) runs.rows[i] = a + offsets[ir + std::min(i, rows - 1)];
     for (std::int64_t jr = 0; jr < n; jr += kNR) {
       const int cols = static_cast<int>(std::min<std::int64_t>(kNR, n - jr));
-      micro_kernel(k, runs, PanelRows{b_panels + jr / kNR * b_depth * kNR}, c + ir * ldc + jr, ldc,
-                   rows, cols, 1.f, 1.f, true);
+      micro_kernel<kMR, kNV>(k, runs, PanelRows{b_panels + jr / kNR * b_depth * kNR},
+                             c + ir * ldc + jr, ldc, rows, cols, 1.f, 1.f, true);
     }
   }
 }

@@ -77,6 +77,12 @@ TEST(SgemmAvx512, MatchesDoubleLoopOnEveryLayout) {
       {40, 50, 0, false, false, 1.f, 0.5f, 1},
       {40, 50, 0, true, true, 1.f, 0.f, 0},
       {30, 20, 10, false, false, 0.f, 2.f, 0},
+      // At most 64 columns: A read in place (no packing) but for a last panel of < 6 rows.
+      {200, 64, 600, false, false, 1.f, 0.f, 2},
+      {101, 33, 1100, true, false, 0.5f, 1.f, 1},
+      // At most 32 columns: the 12 x 32 tile (in place, a packed tail of < 12 rows).
+      {107, 32, 530, false, false, 1.f, 0.f, 0},
+      {25, 17, 40, true, true, -1.f, 0.5f, 3},
       // Deep products (depth >= 4 x the sides) split the depth over the threads.
       {20, 30, 3000, false, true, 1.f, 0.f, 1},
       {64, 100, 5000, true, false, 0.5f, 1.f, 0},
