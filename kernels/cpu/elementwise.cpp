@@ -9,6 +9,7 @@
 #include "engine/dispatch.h"
 #include "engine/half.h"
 #include "kernels/cpu/map.h"
+#include "kernels/cpu/silu_f32.h"
 
 namespace kernels::cpu {
 
@@ -58,6 +59,12 @@ void unary_float(UnaryOp op, const Tensor& x, const Tensor& out) {
     case UnaryOp::tanh:
       return run([](T v) { return std::tanh(v); });
     case UnaryOp::silu:
+      if constexpr (std::is_same_v<T, float>)
+        if (silu_f32_vectorized()) {  // the vector definition, as group_norm_silu's
+          if (x.is_contiguous() && out.is_contiguous())
+            return silu_f32(x.data_ptr<float>(), out.data_ptr<float>(), x.numel());
+          return run([](float v) { return silu_f32_one(v); });
+        }
       return run([](T v) { return v * sigmoid(v); });
     case UnaryOp::gelu:
       return run([=](T v) { return T(0.5) * v * (T(1) + std::erf(v * kInvSqrt2)); });

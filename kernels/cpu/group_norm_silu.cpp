@@ -2,7 +2,7 @@
 // recomputes z from x and the saved statistics: pass 1 forms dz = g silu'(z) and the per-channel
 // sums that every small gradient and the normalisation's mean terms need, pass 2 turns dz into
 // grad_x in place. f32 on AVX-512 CPUs runs both backward passes 16 lanes at a time (exp512) and
-// the forward's normalisation and affine (its exp stays expf, as the unary silu's).
+// the forward too (its silu the f32 silu's vector definition, silu_f32.h, as the unary op's).
 #include "kernels/cpu/group_norm_silu.h"
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include "kernels/cpu/loops.h"
 #include "kernels/cpu/row_stats.h"
 #include "kernels/cpu/sgemm_avx512.h"
+#include "kernels/cpu/silu_f32.h"
 
 namespace kernels::cpu {
 
@@ -63,10 +64,11 @@ struct Affine {
   const float *w, *b, *s, *h;
 };
 
-// dst = (((x - mean) * inv) * w + b) * s + h for the p values of a plane, 16 at a time, with the
+// dst = silu((((x - mean) * inv) * w + b) * s + h) for the p values of a plane, 16 at a time: the
 // float operations of the scalar loop in group_norm_silu (standardised in double, rounded to
-// float, then one rounding per present operation), so the results are the same bits.
-AVX512_TARGET void normalized_affine_avx512(
+// float, then one rounding per present operation), then the f32 silu's vector definition, so the
+// results are the bits of the ops.
+AVX512_TARGET void normalized_affine_silu_avx512(
     const float* x, const RowStats& st, const Affine& a, std::int64_t p, float* dst) {
   const __m512d mean = _mm512_set1_pd(st.mean), inv = _mm512_set1_pd(st.inv);
   for (std::int64_t i = 0; i < p; i += 16) {
@@ -85,7 +87,7 @@ AVX512_TARGET void normalized_affine_avx512(
     if (a.b) v = _mm512_add_ps(v, _mm512_set1_ps(*a.b));
     if (a.s) v = _mm512_mul_ps(v, _mm512_set1_ps(*a.s));
     if (a.h) v = _mm512_add_ps(v, _mm512_set1_ps(*a.h));
-    _mm512_mask_storeu_ps(dst + i, m, v);
+    _mm512_mask_storeu_ps(dst + i, m, silu512(v));
   }
 }
 
@@ -149,7 +151,7 @@ void group_norm_silu(const Tensor& x,
     const T *xp = x.data_ptr<T>(), *w = data_or_null<T>(weight), *b = data_or_null<T>(bias),
             *s1 = data_or_null<T>(scale1), *sh = data_or_null<T>(shift);
     T *op = out.data_ptr<T>(), *mp = data_or_null<T>(mean), *rp = data_or_null<T>(rstd);
-    [[maybe_unused]] const bool vector = std::is_same_v<T, float> && sgemm_avx512_available();
+    [[maybe_unused]] const bool vector = std::is_same_v<T, float> && silu_f32_vectorized();
     parallel_for(n * groups, 4 * m, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t r = begin; r < end; ++r) {
         const T* in = xp + r * m;
@@ -166,9 +168,7 @@ void group_norm_silu(const Tensor& x,
             if (vector) {
               const Affine a{w ? &w[ch] : nullptr, b ? &b[ch] : nullptr, s1 ? &s1[nc] : nullptr,
                              sh ? &sh[nc] : nullptr};
-              normalized_affine_avx512(src, s, a, p, dst);
-              for (std::int64_t i = 0; i < p; ++i)  // silu as the unary kernel
-                dst[i] = dst[i] * (1.f / (1.f + std::exp(-dst[i])));
+              normalized_affine_silu_avx512(src, s, a, p, dst);
               continue;
             }
 #endif
