@@ -61,18 +61,24 @@ struct BandLayout {
       band.assign(static_cast<std::size_t>(size + kSlack), 0.f);
     return band.data();
   }
-  // Fills the band planes of output rows [oh0, oh0 + kBandRows), channels [c0, c0 + channels) of
-  // image n of x.
-  void fill(const float* x,
-            const Conv2dGeometry& g,
-            std::int64_t n,
-            std::int64_t oh0,
-            std::int64_t c0,
-            float* band) const {
-    fill_phase_band(
-        {x + (n * g.in_channels + c0) * g.height * g.width, channels(g, c0), g.height, g.width,
-         g.stride_h, g.stride_w, g.stride_h * oh0 - g.pad_h, -g.pad_w, rows, ld},
-        band);
+  // Inside a parallel region, bands split over its threads: per band of image n and channel block
+  // from c0, fills the block's planes from x in the thread's buffer, then calls
+  // row(n, oh, c0, at) for each output row oh of the band, `at` the planes at that row.
+  template <typename Row>
+  void for_each_row(const float* x, const Conv2dGeometry& g, Row row) const {
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t item = 0; item < g.batch * bands; ++item) {
+      const std::int64_t n = item / bands, oh0 = item % bands * kBandRows;
+      const std::int64_t oh1 = std::min(g.out_h, oh0 + kBandRows);
+      float* planes = buffer();
+      for (std::int64_t c0 = 0; c0 < g.in_channels; c0 += block) {
+        fill_phase_band(
+            {x + (n * g.in_channels + c0) * g.height * g.width, channels(g, c0), g.height, g.width,
+             g.stride_h, g.stride_w, g.stride_h * oh0 - g.pad_h, -g.pad_w, rows, ld},
+            planes);
+        for (std::int64_t oh = oh0; oh < oh1; ++oh) row(n, oh, c0, planes + (oh - oh0) * ld);
+      }
+    }
   }
 };
 
@@ -123,22 +129,14 @@ void phase_conv2d_forward(const Tensor& x,
   const std::int64_t plane = g.out_h * g.out_w;
   const float* px = x.data_ptr<float>();
   float* po = out.data_ptr<float>();
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::int64_t item = 0; item < g.batch * band.bands; ++item) {
-    const std::int64_t n = item / band.bands, oh0 = item % band.bands * kBandRows;
-    const std::int64_t oh1 = std::min(g.out_h, oh0 + kBandRows);
-    float* planes = band.buffer();
-    for (std::int64_t c0 = 0; c0 < g.in_channels; c0 += band.block) {
-      band.fill(px, g, n, oh0, c0, planes);
-      for (std::int64_t oh = oh0; oh < oh1; ++oh)
-        // out[n, :, oh, :] [O, out_w] (+)= weight[:, block] [O, channels * taps] @ (plane rows
-        // of the taps) [channels * taps, out_w]
-        sgemm_avx512_offset_b(g.out_channels, g.out_w, band.channels(g, c0) * band.taps,
-                              packed.data() + c0 / band.block * block_size,
-                              planes + (oh - oh0) * band.ld, band.offsets.data(), c0 > 0,
-                              po + n * g.out_channels * plane + oh * g.out_w, plane);
-    }
-  }
+#pragma omp parallel
+  band.for_each_row(px, g, [&](std::int64_t n, std::int64_t oh, std::int64_t c0, const float* at) {
+    // out[n, :, oh, :] [O, out_w] (+)= weight[:, block] [O, channels * taps] @ (plane rows of
+    // the taps) [channels * taps, out_w]
+    sgemm_avx512_offset_b(g.out_channels, g.out_w, band.channels(g, c0) * band.taps,
+                          packed.data() + c0 / band.block * block_size, at, band.offsets.data(),
+                          c0 > 0, po + n * g.out_channels * plane + oh * g.out_w, plane);
+  });
 }
 
 void phase_conv2d_weight_grad(const Tensor& grad_out,
@@ -160,23 +158,16 @@ void phase_conv2d_weight_grad(const Tensor& grad_out,
   {
     float* sum = sums.data_ptr<float>() + omp_get_thread_num() * band.depth * width;
     transpose_panels(grad_out.data_ptr<float>(), g, gt.data_ptr<float>());  // ends with a barrier
-#pragma omp for schedule(dynamic, 1)
-    for (std::int64_t item = 0; item < g.batch * band.bands; ++item) {
-      const std::int64_t n = item / band.bands, oh0 = item % band.bands * kBandRows;
-      const std::int64_t oh1 = std::min(g.out_h, oh0 + kBandRows);
-      float* planes = band.buffer();
-      for (std::int64_t c0 = 0; c0 < g.in_channels; c0 += band.block) {
-        band.fill(px, g, n, oh0, c0, planes);
-        for (std::int64_t oh = oh0; oh < oh1; ++oh)
+    band.for_each_row(
+        px, g, [&](std::int64_t n, std::int64_t oh, std::int64_t c0, const float* at) {
           // sum[block taps] [channels * taps, O] += (plane rows of the taps) [channels * taps,
-          // out_w] @ grad_out[n, :, oh, :]^T [out_w, O]
+          // out_w]
+          // @ grad_out[n, :, oh, :]^T [out_w, O]
           sgemm_avx512_row_runs_a(
-              band.channels(g, c0) * band.taps, g.out_channels, g.out_w,
-              planes + (oh - oh0) * band.ld, band.offsets.data(),
+              band.channels(g, c0) * band.taps, g.out_channels, g.out_w, at, band.offsets.data(),
               gt.data_ptr<float>() + (n * panels * plane + oh * g.out_w) * kPanel, plane,
               sum + c0 * band.taps * width, width);
-      }
-    }
+        });
     // grad_weight [O, C * kh * kw] = the threads' sums added and transposed.
     const float* all = sums.data_ptr<float>();
 #pragma omp for schedule(static)

@@ -6,8 +6,8 @@
 
 #include <cmath>
 
+#include "conv_cases.h"
 #include "engine/functional.h"
-#include "kernels/cpu/gemm.h"
 #include "test_util.h"
 
 using namespace engine;
@@ -15,23 +15,9 @@ using kernels::cpu::Conv2dGeometry;
 
 namespace {
 
-struct Case {
-  std::int64_t batch, c, o, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w;
-};
-
-Conv2dGeometry geometry(const Case& k) {
-  Conv2dGeometry g{};
-  g.batch = k.batch, g.in_channels = k.c, g.height = k.h, g.width = k.w, g.out_channels = k.o;
-  g.kernel_h = k.kh, g.kernel_w = k.kw, g.groups = 1, g.dilation_h = g.dilation_w = 1;
-  g.stride_h = k.stride_h, g.stride_w = k.stride_w, g.pad_h = k.pad_h, g.pad_w = k.pad_w;
-  g.out_h = (k.h + 2 * k.pad_h - k.kh) / k.stride_h + 1;
-  g.out_w = (k.w + 2 * k.pad_w - k.kw) / k.stride_w + 1;
-  return g;
-}
-
-bool own_gemm() {
-  return kernels::cpu::gemm_uses_own_kernel(16, 16);
-}
+using conv_cases::Case;
+using conv_cases::geometry;
+using conv_cases::own_gemm;
 
 // 3x3 stride 2 with padding 1 (ResNet) and 0 (odd width, 63 output columns: a part block), a
 // 7x7 stride-2 stem with 3 channels, 1x1 stride 2, 5x5 stride 3, unequal strides (2, 1) (two
@@ -47,10 +33,7 @@ const Case kCases[] = {
 TEST(PhaseConv, MatchesF64Im2colForward) {
   if (!own_gemm()) GTEST_SKIP() << "no AVX-512 GEMM: strided convs take im2col";
   for (const Case& k : kCases) {
-    SCOPED_TRACE(testing::Message()
-                 << "batch " << k.batch << " C " << k.c << " O " << k.o << " " << k.h << "x" << k.w
-                 << " kernel " << k.kh << "x" << k.kw << " stride " << k.stride_h << ","
-                 << k.stride_w << " pad " << k.pad_h << "," << k.pad_w);
+    SCOPED_TRACE(testing::Message() << k);
     const Conv2dGeometry g = geometry(k);
     ASSERT_TRUE(kernels::cpu::phase_conv_applies(g));
     const Tensor x64 = test_util::leaf({k.batch, k.c, k.h, k.w}, 41).detach();
@@ -60,28 +43,16 @@ TEST(PhaseConv, MatchesF64Im2colForward) {
     // Poisoned output: an element the kernel leaves unwritten fails.
     const Tensor out = full({k.batch, k.o, g.out_h, g.out_w}, NAN);
     kernels::cpu::phase_conv2d_forward(x64.to(DType::f32), w64.to(DType::f32), g, out);
-    const auto got = test_util::values(out), want = test_util::values(want64);
-    ASSERT_EQ(got.size(), want.size());
-    double scale = 0, worst = 0;
-    for (double v : want) scale = std::max(scale, std::abs(v));
-    ASSERT_GT(scale, 0);
-    for (std::size_t i = 0; i < got.size(); ++i) {
-      ASSERT_TRUE(std::isfinite(got[i])) << "element " << i;
-      worst = std::max(worst, std::abs(got[i] - want[i]));
-    }
     // Sums of C * kh * kw products of values in [-1, 1): f32 rounding stays near 1e-7 of the
     // largest value; a wrong tap, phase, band row or pixel gives errors of order 1.
-    EXPECT_LE(worst, 1e-5 * scale) << "max error " << worst << " vs largest value " << scale;
+    conv_cases::expect_matches(out, want64, 1e-5);
   }
 }
 
 TEST(PhaseConv, WeightGradientMatchesF64Im2colWeightGradient) {
   if (!own_gemm()) GTEST_SKIP() << "no AVX-512 GEMM: strided convs take im2col";
   for (const Case& k : kCases) {
-    SCOPED_TRACE(testing::Message()
-                 << "batch " << k.batch << " C " << k.c << " O " << k.o << " " << k.h << "x" << k.w
-                 << " kernel " << k.kh << "x" << k.kw << " stride " << k.stride_h << ","
-                 << k.stride_w << " pad " << k.pad_h << "," << k.pad_w);
+    SCOPED_TRACE(testing::Message() << k);
     const Conv2dGeometry g = geometry(k);
     // The oracle: the f64 conv (im2col + dgemm) and its weight gradient through autograd.
     const Tensor x64 = test_util::leaf({k.batch, k.c, k.h, k.w}, 43).detach();
@@ -91,18 +62,9 @@ TEST(PhaseConv, WeightGradientMatchesF64Im2colWeightGradient) {
 
     const Tensor gw = full({k.o, k.c, k.kh, k.kw}, NAN);  // poisoned
     kernels::cpu::phase_conv2d_weight_grad(up64.to(DType::f32), x64.to(DType::f32), g, gw);
-    const auto got = test_util::values(gw), want = test_util::values(w64.grad());
-    ASSERT_EQ(got.size(), want.size());
-    double scale = 0, worst = 0;
-    for (double v : want) scale = std::max(scale, std::abs(v));
-    ASSERT_GT(scale, 0);
-    for (std::size_t i = 0; i < got.size(); ++i) {
-      ASSERT_TRUE(std::isfinite(got[i])) << "element " << i;
-      worst = std::max(worst, std::abs(got[i] - want[i]));
-    }
     // Sums of N * out_h * out_w products (up to ~1500 here) of values in [-1, 1): f32 rounding
     // stays near 1e-6 of the largest value; a wrong tap, pixel or channel gives errors of order 1.
-    EXPECT_LE(worst, 1e-5 * scale) << "max error " << worst << " vs largest value " << scale;
+    conv_cases::expect_matches(gw, w64.grad(), 1e-5);
   }
 }
 

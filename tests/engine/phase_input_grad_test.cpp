@@ -6,8 +6,8 @@
 
 #include <cmath>
 
+#include "conv_cases.h"
 #include "engine/functional.h"
-#include "kernels/cpu/gemm.h"
 #include "test_util.h"
 
 using namespace engine;
@@ -15,23 +15,9 @@ using kernels::cpu::Conv2dGeometry;
 
 namespace {
 
-struct Case {
-  std::int64_t batch, c, o, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w;
-};
-
-Conv2dGeometry geometry(const Case& k) {
-  Conv2dGeometry g{};
-  g.batch = k.batch, g.in_channels = k.c, g.height = k.h, g.width = k.w, g.out_channels = k.o;
-  g.kernel_h = k.kh, g.kernel_w = k.kw, g.groups = 1, g.dilation_h = g.dilation_w = 1;
-  g.stride_h = k.stride_h, g.stride_w = k.stride_w, g.pad_h = k.pad_h, g.pad_w = k.pad_w;
-  g.out_h = (k.h + 2 * k.pad_h - k.kh) / k.stride_h + 1;
-  g.out_w = (k.w + 2 * k.pad_w - k.kw) / k.stride_w + 1;
-  return g;
-}
-
-bool own_gemm() {
-  return kernels::cpu::gemm_uses_own_kernel(16, 16);
-}
+using conv_cases::Case;
+using conv_cases::geometry;
+using conv_cases::own_gemm;
 
 // 3x3 stride 2 with padding 1 (ResNet) and 0, odd and even sizes (phases of unequal size, input
 // rows no output reads), 1x1 stride 2 (three phases without taps), a stride above the kernel
@@ -48,10 +34,7 @@ const Case kCases[] = {
 TEST(PhaseInputGrad, MatchesF64Im2colInputGradient) {
   if (!own_gemm()) GTEST_SKIP() << "no AVX-512 GEMM: strided input gradients take col2im";
   for (const Case& k : kCases) {
-    SCOPED_TRACE(testing::Message()
-                 << "batch " << k.batch << " C " << k.c << " O " << k.o << " " << k.h << "x" << k.w
-                 << " kernel " << k.kh << "x" << k.kw << " stride " << k.stride_h << ","
-                 << k.stride_w << " pad " << k.pad_h << "," << k.pad_w);
+    SCOPED_TRACE(testing::Message() << k);
     const Conv2dGeometry g = geometry(k);
     ASSERT_TRUE(kernels::cpu::phase_input_grad_applies(g));
     // The oracle: the f64 conv (im2col + dgemm, col2im) and its input gradient through autograd.
@@ -63,17 +46,9 @@ TEST(PhaseInputGrad, MatchesF64Im2colInputGradient) {
     // Poisoned output: an element the kernel leaves unwritten fails.
     const Tensor gx = full({k.batch, k.c, k.h, k.w}, NAN);
     kernels::cpu::phase_input_grad(up64.to(DType::f32), w64.to(DType::f32).detach(), g, gx);
-    const auto got = test_util::values(gx), want = test_util::values(x64.grad());
-    double scale = 0, worst = 0;
-    for (double v : want) scale = std::max(scale, std::abs(v));
-    ASSERT_GT(scale, 0);
-    for (std::size_t i = 0; i < got.size(); ++i) {
-      ASSERT_TRUE(std::isfinite(got[i])) << "element " << i;
-      worst = std::max(worst, std::abs(got[i] - want[i]));
-    }
     // Sums of at most O * kh * kw products of values in [-1, 1): f32 rounding stays near 1e-7 of
     // the largest value; a wrong tap, phase offset or pixel gives errors of order 1.
-    EXPECT_LE(worst, 1e-5 * scale) << "max error " << worst << " vs largest value " << scale;
+    conv_cases::expect_matches(gx, x64.grad(), 1e-5);
   }
 }
 
