@@ -27,15 +27,6 @@ std::vector<float> values_of(const Tensor& t) {
   return t.cpu().contiguous().to_vector<float>();
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 }  // namespace
 
 TEST(CudaGraph, ReplayEqualsEagerOnNewInputs) {
@@ -118,7 +109,7 @@ TEST(CudaGraph, UncapturableOpsNameThemselvesAndTheStreamRecovers) {
   const Tensor x = cuda_test::random_f32({32}, 8).cuda();
   const auto failed_capture = [&](const std::function<void()>& op) {
     CudaGraph graph;
-    const std::string message = error_of([&] { graph.capture(op); });
+    const std::string message = cuda_test::error_of([&] { graph.capture(op); });
     EXPECT_FALSE(graph.captured());
     EXPECT_FALSE(cuda_backend::is_capturing()) << "the failed capture must end";
     return message;
@@ -147,12 +138,15 @@ TEST(CudaGraph, UncapturableOpsNameThemselvesAndTheStreamRecovers) {
 TEST(CudaGraph, MisuseIsAnError) {
   SKIP_WITHOUT_CUDA_BACKEND();
   CudaGraph graph;
-  EXPECT_NE(error_of([&] { graph.replay(); }).find("nothing captured"), std::string::npos);
-  EXPECT_NE(error_of([&] { graph.capture_end(); }).find("capture_begin was not called"),
+  EXPECT_NE(cuda_test::error_of([&] { graph.replay(); }).find("nothing captured"),
+            std::string::npos);
+  EXPECT_NE(cuda_test::error_of([&] { graph.capture_end(); }).find("capture_begin was not called"),
             std::string::npos);
   graph.capture_begin();
   CudaGraph other;
-  EXPECT_NE(error_of([&] { other.capture_begin(); }).find("do not nest"), std::string::npos);
+  EXPECT_NE(cuda_test::error_of([&] { other.capture_begin(); }).find("do not nest"),
+            std::string::npos);
   graph.capture_end();
-  EXPECT_NE(error_of([&] { graph.capture_begin(); }).find("make a new one"), std::string::npos);
+  EXPECT_NE(cuda_test::error_of([&] { graph.capture_begin(); }).find("make a new one"),
+            std::string::npos);
 }

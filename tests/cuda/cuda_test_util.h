@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,16 @@
   } while (0)
 
 namespace cuda_test {
+
+// The message of the exception f throws, or "(no error)".
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 // f32 values with |v| in [0.25, 2) (never zero); all positive when `positive`.
 inline engine::Tensor random_f32(const engine::Shape& shape,

@@ -14,6 +14,7 @@
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
 #include "models/ddim_inpaint.h"
+#include "tests/cuda/cuda_test_util.h"
 #include "tests/models/formula_weights.h"
 #include "tests/train/tiny_shapes.h"
 #include "train/diffusion_training.h"
@@ -24,12 +25,6 @@ using namespace engine;
 namespace fs = std::filesystem;
 
 namespace {
-
-#define SKIP_WITHOUT_CUDA_BACKEND()                                               \
-  do {                                                                            \
-    if (!engine::cuda_backend::available())                                       \
-      GTEST_SKIP() << "no CUDA backend: " << engine::cuda_backend::description(); \
-  } while (0)
 
 // Largest |got - want| (got may live on cuda).
 double max_error(const Tensor& got, const Tensor& want) {

@@ -10,17 +10,12 @@
 #include "engine/ops.h"
 #include "engine/random.h"
 #include "models/inpaint_graph.h"
+#include "tests/cuda/cuda_test_util.h"
 #include "tests/models/formula_weights.h"
 
 using namespace engine;
 
 namespace {
-
-#define SKIP_WITHOUT_CUDA_BACKEND()                                               \
-  do {                                                                            \
-    if (!engine::cuda_backend::available())                                       \
-      GTEST_SKIP() << "no CUDA backend: " << engine::cuda_backend::description(); \
-  } while (0)
 
 constexpr std::int64_t kSize = 16;
 
@@ -64,15 +59,6 @@ Tensor eager(models::UNet2DModel& unet,
   models::DDIMScheduler scheduler(config);
   Generator gen(seed);
   return models::inpaint(unet, scheduler, b.image, b.mask, b.emb, options, gen);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace
@@ -138,15 +124,16 @@ TEST(InpaintGraph, RefusesWhatAGraphCannotHold) {
   auto unet = tiny_unet_on_cuda();
   models::DDIMSchedulerConfig thresholding;
   thresholding.thresholding = true;
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(cuda_test::error_of([&] {
               models::InpaintSampler(*unet, thresholding, {}, true);
             }).find("dynamic thresholding takes its per-sample quantiles on the host"),
             std::string::npos);
   Generator gen(4);
   models::UNet2DModel on_cpu(test_formula::tiny_unet_config(kSize), gen);
-  EXPECT_NE(
-      error_of([&] { models::InpaintSampler(on_cpu, {}, {}, true); }).find("need a cuda device"),
-      std::string::npos);
+  EXPECT_NE(cuda_test::error_of([&] {
+              models::InpaintSampler(on_cpu, {}, {}, true);
+            }).find("need a cuda device"),
+            std::string::npos);
   // A model that reads a value back in its forward: the capture names the op and is abandoned.
   const Batch b = make_batch(*unet, 1, 9);
   const models::NoisePredictor reads_back = [&](const Tensor& input, const Tensor& t,
@@ -155,7 +142,7 @@ TEST(InpaintGraph, RefusesWhatAGraphCannotHold) {
     return mul(unet->forward_embedded(input, t, emb), scale);
   };
   models::DDIMScheduler scheduler;
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(cuda_test::error_of([&] {
               models::InpaintGraph(reads_back, Tensor(), scheduler, b.image, b.mask, b.emb,
                                    {.num_inference_steps = 2});
             }).find("reading cuda data back to the host (.item()"),
