@@ -1,5 +1,5 @@
-// The inpainting loop as a CUDA graph: capture with static inputs and noise slots allocated in the
-// graph's pool, replay after copying the batch and its generator draws in; the UNet sampler.
+// The inpainting loop as a CUDA graph: capture with static inputs and noise slots allocated before
+// the capture, replay after copying the batch and its generator draws in; the UNet sampler.
 #include "models/inpaint_graph.h"
 
 #include "engine/autograd.h"

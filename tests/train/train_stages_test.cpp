@@ -266,14 +266,22 @@ TEST(TrainResultsTable, RowsPerDetectorColumnsPerOodSet) {
   EXPECT_DOUBLE_EQ(j["detectors"][0]["ood"]["far"]["AUROC"].get<double>(), 0.9);
 }
 
-TEST(TrainEvaluation, MetricsOfPerfectAndSeparatedDetections) {
+// `copies` 100x100 images, each with a circle (label 0) at (10, 10, 50, 50) and a square (label 1)
+// at (60, 60, 90, 95).
+data::Dataset circle_and_square_images(std::size_t copies) {
   data::Dataset test;
   test.categories = {{1, "circle", ""}, {2, "square", ""}};
   data::ImageRecord image;
   image.width = image.height = 100;
   image.objects.push_back({data::Box{10, 10, 50, 50}, 0});
   image.objects.push_back({data::Box{60, 60, 90, 95}, 1});
-  test.images = {image, image};
+  test.images.assign(copies, image);
+  return test;
+}
+
+TEST(TrainEvaluation, MetricsOfPerfectAndSeparatedDetections) {
+  const data::Dataset test = circle_and_square_images(2);
+  const data::ImageRecord& image = test.images[0];
   std::vector<data::Detection> perfect;
   for (std::size_t i = 0; i < 2; ++i)
     for (const auto& o : image.objects) perfect.push_back({i, o.box, o.label, 0.9, 0.1});
@@ -304,13 +312,7 @@ TEST(TrainEvaluation, MetricsOfPerfectAndSeparatedDetections) {
 // Class accuracy counts confident detections on objects (IoU >= 0.5 with the best-overlapping one)
 // and compares their label with that object's; the majority share is what one class would get.
 TEST(TrainEvaluation, ClassAccuracyOfDetectionsOnObjects) {
-  data::Dataset test;
-  test.categories = {{1, "circle", ""}, {2, "square", ""}};
-  data::ImageRecord image;
-  image.width = image.height = 100;
-  image.objects.push_back({data::Box{10, 10, 50, 50}, 0});
-  image.objects.push_back({data::Box{60, 60, 90, 95}, 1});
-  test.images = {image};
+  const data::Dataset test = circle_and_square_images(1);
   const std::vector<data::Detection> dets = {
       {0, data::Box{10, 10, 50, 50}, 0, 0.9, 0},  // right class
       {0, data::Box{12, 10, 50, 52}, 1, 0.8, 0},  // on the circle, called square
